@@ -1,0 +1,80 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "nwfilter_cmds.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} NwfToolCommand;
+
+/* One line per subcommand; keep alphabetical. */
+static const NwfToolCommand commands[] = {
+    { NULL, NULL, NULL }
+};
+
+char *
+nwf_tool_read_input(const char *file, gsize *len)
+{
+    g_autoptr(GError) error = NULL;
+    char *data = NULL;
+
+    if (strcmp(file, "-") == 0) {
+        g_autoptr(GString) buf = g_string_new(NULL);
+        char chunk[65536];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+            g_string_append_len(buf, chunk, n);
+        if (ferror(stdin)) {
+            fprintf(stderr, "error: cannot read standard input\n");
+            return NULL;
+        }
+        if (len)
+            *len = buf->len;
+        return g_string_free(g_steal_pointer(&buf), FALSE);
+    }
+    if (!g_file_get_contents(file, &data, len, &error)) {
+        fprintf(stderr, "error: %s\n", error->message);
+        return NULL;
+    }
+    return data;
+}
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "Usage: nwfilter COMMAND [OPTION…]\n\nCommands:\n");
+    for (const NwfToolCommand *c = commands; c->name; c++)
+        fprintf(out, "  %-12s %s\n", c->name, c->summary);
+    fprintf(out, "\nRun 'nwfilter COMMAND --help' for a command's options.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("nwfilter %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    for (const NwfToolCommand *c = commands; c->name; c++) {
+        if (strcmp(argv[1], c->name) == 0)
+            return c->run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
