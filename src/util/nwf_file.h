@@ -1,0 +1,27 @@
+/* Durable file updates for the config and state dirs: a reader (or a daemon
+ * restarted after a crash or power loss) sees either the old or the new
+ * content of a file, never a mix, and a call that returned TRUE survives a
+ * crash. Errors are NWF_ERR_SYSTEM_ERROR with the path and errno text. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+/* Create DIR (and parents) with MODE when missing. */
+gboolean nwf_file_ensure_dir(const char *dir, mode_t mode, GError **error);
+
+/* Replace PATH by CONTENTS: write a temp file in the same directory, fsync
+ * it, rename it over PATH, fsync the directory. On failure PATH is untouched
+ * and no temp file is left behind. */
+gboolean nwf_file_write_atomic(const char *path, const char *contents, gsize len,
+                               mode_t mode, GError **error);
+
+/* Unlink PATH and fsync its directory. A missing PATH is not an error. */
+gboolean nwf_file_remove_durable(const char *path, GError **error);
+
+/* Whether NAME (a directory entry) is a temp file left by an interrupted
+ * nwf_file_write_atomic. */
+gboolean nwf_file_is_temp_name(const char *name);
+
+/* Remove the temp files a crash left in DIR; returns how many. */
+guint nwf_file_remove_stale_temps(const char *dir);
