@@ -118,23 +118,36 @@ nwf_file_is_temp_name(const char *name)
     return name[0] == '.' && strstr(name, NWF_FILE_TEMP_MARK) != NULL;
 }
 
-guint
-nwf_file_remove_stale_temps(const char *dir)
+static gint
+nwf_file_compare_names(gconstpointer a, gconstpointer b)
 {
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+GPtrArray *
+nwf_file_scan_store_dir(const char *dir, mode_t mode, const char *suffix, GError **error)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) cause = NULL;
+    g_autoptr(GDir) d = NULL;
     const char *name;
-    guint removed = 0;
 
-    if (!d)
-        return 0;
-    while ((name = g_dir_read_name(d))) {
-        g_autofree char *path = NULL;
-
-        if (!nwf_file_is_temp_name(name))
-            continue;
-        path = g_build_filename(dir, name, NULL);
-        if (g_unlink(path) == 0)
-            removed++;
+    if (!nwf_file_ensure_dir(dir, mode, error))
+        return NULL;
+    d = g_dir_open(dir, 0, &cause);
+    if (!d) {
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot read directory: %s", cause->message);
+        return NULL;
     }
-    return removed;
+    while ((name = g_dir_read_name(d))) {
+        if (nwf_file_is_temp_name(name)) {
+            g_autofree char *path = g_build_filename(dir, name, NULL);
+
+            g_unlink(path);
+        } else if (name[0] != '.' && g_str_has_suffix(name, suffix)) {
+            g_ptr_array_add(names, g_strndup(name, strlen(name) - strlen(suffix)));
+        }
+    }
+    g_ptr_array_sort(names, nwf_file_compare_names);
+    return g_steal_pointer(&names);
 }

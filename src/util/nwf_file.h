@@ -23,5 +23,8 @@ gboolean nwf_file_remove_durable(const char *path, GError **error);
  * nwf_file_write_atomic. */
 gboolean nwf_file_is_temp_name(const char *name);
 
-/* Remove the temp files a crash left in DIR; returns how many. */
-guint nwf_file_remove_stale_temps(const char *dir);
+/* Open a store directory: create DIR with MODE when missing, remove the temp
+ * files a crash left in it, and return the names (char*, sorted with
+ * strcmp) of its visible entries ending in SUFFIX, SUFFIX cut off. */
+GPtrArray *nwf_file_scan_store_dir(const char *dir, mode_t mode, const char *suffix,
+                                   GError **error);
