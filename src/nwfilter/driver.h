@@ -16,11 +16,18 @@
 
 typedef struct _NwfDriver NwfDriver;
 
+/* Whether the network device PORTDEV exists now. */
+typedef gboolean (*NwfPortExistsFunc)(const char *portdev, gpointer data);
+
 typedef struct {
     const char *config_dir;   /* filters: default /etc/libvirt/nwfilter */
     const char *state_dir;    /* bindings: default /run/libvirt/nwfilter-binding */
     const char *lease_dir;    /* learned addresses; default /run/libvirt/network */
     NwfBackend *backend;      /* owned by the driver from then on */
+    /* Device presence test; NULL means if_nametoindex() in the current
+     * network namespace. Tests substitute their own. */
+    NwfPortExistsFunc port_exists;
+    gpointer port_exists_data;
 } NwfDriverConfig;
 
 /* Load every filter of the config dir (files named after their filter; a
