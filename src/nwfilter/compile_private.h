@@ -1,0 +1,54 @@
+/* Internals shared by the compile*.c files. */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/nwfilter_def.h"
+#include "conf/nwfilter_params.h"
+#include "nwfilter/rule_program.h"
+
+/* One <rule> reached in the tree, with the environment it was reached in. */
+typedef struct {
+    const NwfFilterDef *filter;
+    const NwfRuleDef *rule;
+    const NwfParams *env;        /* owned by the compile context */
+    gboolean in_root;            /* the filter's chain is 'root' */
+    int sort_priority;           /* rule priority, raised to the chain's */
+    guint tree_index;            /* depth-first position, for stable sorting */
+    GPtrArray *combos;           /* NwfCompileCombo*, filled by expansion */
+} NwfCompileInst;
+
+/* One value combination of a rule instance: every field resolved. */
+typedef struct {
+    NwfValue fields[NWF_FIELD_LAST];
+    char *vars;                  /* "A=1.1.1.1 B=80", "" without variables */
+} NwfCompileCombo;
+
+void nwf_compile_combo_free(NwfCompileCombo *combo);
+
+/* Field order in which a protocol's attributes are scanned for variables
+ * (libvirt's attribute-table order). Returns the number of fields; *ORDER
+ * is NULL when the order is the NwfField enum order. */
+guint nwf_compile_field_order(NwfProtocol protocol, const NwfField **order);
+
+/* Append to MISSING (char*, owned) the text of every reference of INST that
+ * ENV cannot satisfy ("FOO", "A[5]", "X[@1]"), each once. */
+void nwf_compile_collect_missing(const NwfCompileInst *inst, GPtrArray *missing);
+
+/* Expand INST's variables into INST->combos (libvirt's iterator semantics,
+ * duplicates suppressed), validating every value against its field. */
+gboolean nwf_compile_expand(NwfCompileInst *inst, guint max_combos, GError **error);
+
+/* Sort instances: root-chain rules first, then by sort_priority, stable. */
+void nwf_compile_sort(GPtrArray *insts);
+
+/* Lay out every sorted instance into PROGRAM (sub-chains, directions,
+ * mirrored copies, state matching), in libvirt's emission order. */
+gboolean nwf_compile_layout(NwfRuleProgram *program, GPtrArray *insts, GError **error);
+
+/* The ethernet sub-chains INSTS need (both directions), in creation order:
+ * VM-out before VM-in, then by chain priority, stable. Opaque elements. */
+GArray *nwf_compile_plan_subchains(GPtrArray *insts);
+/* Create planned sub-chain INDEX (and its jump) in PROGRAM. */
+void nwf_compile_create_subchain(NwfRuleProgram *program, GArray *plans, guint index);
+int nwf_compile_subchain_priority(GArray *plans, guint index);
