@@ -15,6 +15,8 @@ typedef struct {
 
 /* One line per subcommand; keep alphabetical. */
 static const NwfToolCommand commands[] = {
+    { "format", nwf_cmd_format, "print a filter (or --binding) as libvirt's dumpxml does" },
+    { "validate", nwf_cmd_validate, "check filter (or --binding) XML as libvirt's define does" },
     { NULL, NULL, NULL }
 };
 
