@@ -113,8 +113,11 @@ static gboolean
 nwf_driver_commit(NwfDriver *driver, GPtrArray *set, GPtrArray *remove, GError **error)
 {
     const NwfBackendOps *ops = driver->backend->ops;
-    NwfBackendTxn *txn = ops->txn_begin(driver->backend);
+    NwfBackendTxn *txn;
 
+    if ((!set || set->len == 0) && (!remove || remove->len == 0))
+        return TRUE;
+    txn = ops->txn_begin(driver->backend);
     for (guint i = 0; set && i < set->len; i++) {
         if (!ops->txn_set_port(txn, g_ptr_array_index(set, i), error)) {
             ops->txn_abort(txn);
@@ -422,8 +425,6 @@ nwf_driver_filter_reinstantiate(NwfDriver *driver, const NwfFilterDef *def, GErr
 
     if (!programs)
         return FALSE;
-    if (programs->len == 0)
-        return TRUE;
     return nwf_driver_commit(driver, programs, NULL, error);
 }
 

@@ -180,6 +180,9 @@ char *
 nwf_filter_store_format_file(const NwfFilterDef *def)
 {
     g_autofree char *xml = nwf_filter_def_format(def);
+    /* "--" may not appear inside an XML comment: such a name is left out
+     * rather than making the file unreadable. */
+    const char *name = strstr(def->name, "--") ? "<name>" : def->name;
 
     return g_strdup_printf(
         "<!--\n"
@@ -189,7 +192,7 @@ nwf_filter_store_format_file(const NwfFilterDef *def)
         "or another client of the libvirt API.\n"
         "-->\n"
         "\n"
-        "%s", def->name, xml);
+        "%s", name, xml);
 }
 
 static char *

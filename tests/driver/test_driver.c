@@ -446,6 +446,42 @@ test_real_port_presence(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
 }
 
+static void
+test_validate(Fixture *f, gconstpointer data)
+{
+    g_autofree char *good = filter_xml("t-v", UUID_A, MAC_RULE);
+    g_autofree char *bogus = filter_xml("t-v", UUID_A, "<bogus/>");
+    g_autofree char *binding = binding_xml("vnet0", "t-v", NULL);
+    g_autofree char *bad_binding = binding_xml("vnet1", "t-v", "<bogus/>");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(NwfBindingDef) def = NULL;
+    NwfFilterInfo *info;
+
+    g_assert_null(nwf_driver_filter_define(f->driver, bogus, TRUE, &error));
+    g_assert_error(error, NWF_ERROR, NWF_ERR_XML_INVALID_SCHEMA);
+    g_assert_true(g_str_has_prefix(error->message, "XML document failed to validate against "
+                                   "schema: Unable to validate doc against "));
+    g_assert_true(g_str_has_suffix(error->message,
+                                   "/nwfilter.rng\nElement filter has extra content: bogus\n"));
+    g_clear_error(&error);
+    g_assert_cmpuint(nwf_driver_filter_count(f->driver), ==, 0);
+
+    info = nwf_driver_filter_define(f->driver, good, TRUE, &error);
+    g_assert_no_error(error);
+    nwf_filter_info_free(info);
+
+    g_assert_null(nwf_driver_binding_create(f->driver, bad_binding, TRUE, &error));
+    g_assert_error(error, NWF_ERROR, NWF_ERR_XML_INVALID_SCHEMA);
+    g_assert_nonnull(strstr(error->message, "nwfilterbinding.rng\n"));
+    g_clear_error(&error);
+    def = nwf_driver_binding_create(f->driver, binding, TRUE, &error);
+    g_assert_no_error(error);
+
+    /* Not well-formed: the parser's error, not the schema's. */
+    g_assert_null(nwf_driver_filter_define(f->driver, "<filter name='x'", TRUE, &error));
+    g_assert_false(g_error_matches(error, NWF_ERROR, NWF_ERR_XML_INVALID_SCHEMA));
+}
+
 /* ---- redefinition ---- */
 
 /* t-top-a -> t-mid -> t-leaf, t-top-c -> t-leaf, t-top-b alone; bound on
@@ -557,8 +593,116 @@ test_redefine_failure(Fixture *f, gconstpointer data)
     assert_redefine_rolled_back(f, old_xml, old_file, old0, old2);
 
     /* And after a restart the old definition is the one loaded. */
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "*port dev 'vnet7'*");
     fixture_restart(f);
+    g_test_assert_expected_messages();
     assert_redefine_rolled_back(f, old_xml, old_file, old0, old2);
+}
+
+/* The config file cannot be written after the kernel took the new rules:
+ * the old rules are committed back and nothing else changes. */
+static void
+test_redefine_save_failure(Fixture *f, gconstpointer data)
+{
+    g_autofree char *old_xml = NULL, *old0 = NULL, *old2 = NULL, *now0 = NULL, *xml = NULL;
+    g_autofree char *moved = g_strconcat(f->config_dir, ".moved", NULL);
+    g_autoptr(GError) error = NULL;
+
+    redefine_setup(f);
+    old_xml = filter_xml_now(f, "t-leaf");
+    old0 = kernel_port(f, "vnet0");
+    old2 = kernel_port(f, "vnet2");
+
+    g_assert_cmpint(g_rename(f->config_dir, moved), ==, 0);
+    g_assert_true(g_file_set_contents(f->config_dir, "not a directory", -1, NULL));
+    define_fails(f, "t-leaf", UUID_A, DROP_RULE, NWF_ERR_SYSTEM_ERROR, NULL);
+    assert_log(f, "begin, set vnet0, set vnet2, commit, begin, set vnet0, set vnet2, commit");
+    g_assert_cmpint(g_unlink(f->config_dir), ==, 0);
+    g_assert_cmpint(g_rename(moved, f->config_dir), ==, 0);
+
+    xml = filter_xml_now(f, "t-leaf");
+    g_assert_cmpstr(xml, ==, old_xml);
+    now0 = kernel_port(f, "vnet0");
+    g_assert_cmpstr(now0, ==, old0);
+    g_clear_pointer(&now0, g_free);
+    now0 = kernel_port(f, "vnet2");
+    g_assert_cmpstr(now0, ==, old2);
+    assert_only_xml(f->config_dir);
+}
+
+/* Without IP learning a tree that needs $IP is refused, never applied
+ * half-way; with IP given as a parameter it binds. */
+static void
+test_needs_ip(Fixture *f, gconstpointer data)
+{
+    g_autofree char *needs_ip = binding_xml("vnet0", "t-ip", NULL);
+    g_autoptr(GError) error = NULL;
+
+    define_ok(f, "t-ip", UUID_A, "<rule action='drop' direction='out'><ip srcipaddr='$IP'/></rule>");
+    take_log(f);
+    g_assert_null(nwf_driver_binding_create(f->driver, needs_ip, FALSE, &error));
+    g_assert_error(error, NWF_ERROR, NWF_ERR_OPERATION_UNSUPPORTED);
+    g_assert_nonnull(strstr(error->message, "port dev 'vnet0' needs the variable IP"));
+    g_clear_error(&error);
+    assert_log(f, "");
+    g_assert_null(nwf_driver_binding_lookup(f->driver, "vnet0", &error));
+    g_clear_error(&error);
+
+    bind_ok(f, "vnet0", "t-ip", "<parameter name='IP' value='10.0.0.5'/>");
+    assert_log(f, "begin, set vnet0, commit");
+    g_assert_nonnull(strstr(g_hash_table_lookup(f->kernel->ports, "vnet0"), "10.0.0.5"));
+}
+
+/* "--" cannot go into the header comment; the file must still load. */
+static void
+test_dash_name(Fixture *f, gconstpointer data)
+{
+    g_autofree char *xml = NULL;
+
+    define_ok(f, "t--dash", UUID_A, MAC_RULE);
+    fixture_restart(f);
+    xml = filter_xml_now(f, "t--dash");
+    g_assert_nonnull(strstr(xml, "name='t--dash'"));
+}
+
+#define MANY_BINDINGS 500
+
+/* One filter under many bindings: a redefinition is one transaction. */
+static void
+test_redefine_many(Fixture *f, gconstpointer data)
+{
+    g_autofree char *log = NULL;
+    g_auto(GStrv) entries = NULL;
+    guint commits;
+    gint64 start;
+    gint64 elapsed;
+
+    f->all_present = TRUE;
+    define_ok(f, "t-leaf", UUID_A, MAC_RULE);
+    for (int i = 0; i < MANY_BINDINGS; i++) {
+        g_autofree char *port = g_strdup_printf("m%d", i);
+
+        bind_ok(f, port, "t-leaf", NULL);
+    }
+    take_log(f);
+    commits = f->kernel->commits;
+    start = g_get_monotonic_time();
+    define_ok(f, "t-leaf", UUID_A, DROP_RULE);
+    elapsed = g_get_monotonic_time() - start;
+    g_assert_cmpuint(f->kernel->commits, ==, commits + 1);
+    log = take_log(f);
+    entries = g_strsplit(log, ", ", -1);
+    g_assert_cmpuint(g_strv_length(entries), ==, MANY_BINDINGS + 2);
+    g_assert_cmpstr(entries[0], ==, "begin");
+    for (int i = 1; i <= MANY_BINDINGS; i++)
+        g_assert_true(g_str_has_prefix(entries[i], "set m"));
+    g_assert_cmpstr(entries[MANY_BINDINGS + 1], ==, "commit");
+    g_test_message("redefinition of a filter under %d bindings: %.1f ms (compile + one commit)",
+                   MANY_BINDINGS, elapsed / 1000.0);
+    start = g_get_monotonic_time();
+    bind_ok(f, "m-new", "t-leaf", NULL);
+    g_test_message("one binding create: %.2f ms",
+                   (g_get_monotonic_time() - start) / 1000.0);
 }
 
 /* ---- bindings ---- */
@@ -732,7 +876,7 @@ test_restart(Fixture *f, gconstpointer data)
     before = g_steal_pointer(&after);
     f->with_matches = TRUE;
     fixture_restart(f);
-    assert_log(f, "begin, commit");
+    assert_log(f, "");
     after = describe_state(f);
     g_assert_cmpstr(after, ==, before);
 
@@ -821,7 +965,9 @@ test_atomic_leaves_no_temp(Fixture *f, gconstpointer data)
     /* Temp files a crash left behind are removed at start. */
     g_assert_true(g_file_set_contents(stale, "<filter", -1, NULL));
     g_assert_true(g_file_set_contents(stale_state, "<filterbinding", -1, NULL));
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "*port dev 'vnet7'*");
     fixture_restart(f);
+    g_test_assert_expected_messages();
     assert_only_xml(f->config_dir);
     assert_only_xml(f->state_dir);
 }
@@ -1084,8 +1230,13 @@ main(int argc, char **argv)
     ADD("/driver/filter/loop", test_filter_loop);
     ADD("/driver/filter/undefine-in-use", test_undefine_in_use);
     ADD("/driver/filter/real-port-presence", test_real_port_presence);
+    ADD("/driver/filter/validate", test_validate);
     ADD("/driver/redefine/affected", test_redefine_affected);
     ADD("/driver/redefine/failure", test_redefine_failure);
+    ADD("/driver/redefine/save-failure", test_redefine_save_failure);
+    ADD("/driver/redefine/many-bindings", test_redefine_many);
+    ADD("/driver/binding/needs-ip", test_needs_ip);
+    ADD("/driver/filter/dash-name", test_dash_name);
     ADD("/driver/binding/lifecycle", test_binding_lifecycle);
     ADD("/driver/binding/absent-port", test_binding_absent_port);
     ADD("/driver/binding/failures", test_binding_failures);
