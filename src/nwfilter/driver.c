@@ -41,6 +41,10 @@
 #include "nwfilter/filter_store.h"
 #include "util/nwf_error.h"
 
+/* Hold the driver lock until the end of the enclosing scope. */
+#define NWF_DRIVER_LOCK(driver) \
+    g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&(driver)->lock)
+
 struct _NwfDriver {
     GMutex lock;
     NwfFilterStore *filters;
@@ -318,7 +322,7 @@ nwf_driver_free(NwfDriver *driver)
 gboolean
 nwf_driver_reapply_all(NwfDriver *driver, GError **error)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
 
     return nwf_driver_apply_all(driver, FALSE, error);
 }
@@ -347,7 +351,7 @@ nwf_filter_info_new(const NwfFilterDef *def)
 guint
 nwf_driver_filter_count(NwfDriver *driver)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
 
     return nwf_filter_store_count(driver->filters);
 }
@@ -355,7 +359,7 @@ nwf_driver_filter_count(NwfDriver *driver)
 GPtrArray *
 nwf_driver_filter_list(NwfDriver *driver)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
     g_autoptr(GPtrArray) defs = nwf_filter_store_list(driver->filters);
     GPtrArray *list = g_ptr_array_new_full(defs->len, (GDestroyNotify)nwf_filter_info_free);
 
@@ -390,7 +394,7 @@ nwf_driver_find_uuid(NwfDriver *driver, const guint8 uuid[16], GError **error)
 NwfFilterInfo *
 nwf_driver_filter_lookup_by_name(NwfDriver *driver, const char *name, GError **error)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
     const NwfFilterDef *def = nwf_driver_find_name(driver, name, error);
 
     return def ? nwf_filter_info_new(def) : NULL;
@@ -399,7 +403,7 @@ nwf_driver_filter_lookup_by_name(NwfDriver *driver, const char *name, GError **e
 NwfFilterInfo *
 nwf_driver_filter_lookup_by_uuid(NwfDriver *driver, const guint8 uuid[16], GError **error)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
     const NwfFilterDef *def = nwf_driver_find_uuid(driver, uuid, error);
 
     return def ? nwf_filter_info_new(def) : NULL;
@@ -408,7 +412,7 @@ nwf_driver_filter_lookup_by_uuid(NwfDriver *driver, const guint8 uuid[16], GErro
 char *
 nwf_driver_filter_get_xml(NwfDriver *driver, const guint8 uuid[16], GError **error)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
     const NwfFilterDef *def = nwf_driver_find_uuid(driver, uuid, error);
 
     return def ? nwf_filter_def_format(def) : NULL;
@@ -478,7 +482,7 @@ nwf_driver_filter_define(NwfDriver *driver, const char *xml, gboolean validate, 
 gboolean
 nwf_driver_filter_undefine(NwfDriver *driver, const guint8 uuid[16], GError **error)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
     g_autoptr(GPtrArray) bindings = NULL;
     const NwfFilterDef *def = nwf_driver_find_uuid(driver, uuid, error);
 
@@ -510,7 +514,7 @@ nwf_driver_find_binding(NwfDriver *driver, const char *portdev, GError **error)
 GPtrArray *
 nwf_driver_binding_list(NwfDriver *driver)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
     g_autoptr(GPtrArray) defs = nwf_binding_store_list(driver->bindings);
     GPtrArray *list = g_ptr_array_new_full(defs->len, (GDestroyNotify)nwf_binding_def_free);
 
@@ -522,7 +526,7 @@ nwf_driver_binding_list(NwfDriver *driver)
 NwfBindingDef *
 nwf_driver_binding_lookup(NwfDriver *driver, const char *portdev, GError **error)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
     const NwfBindingDef *def = nwf_driver_find_binding(driver, portdev, error);
 
     return def ? nwf_binding_def_copy(def) : NULL;
@@ -531,7 +535,7 @@ nwf_driver_binding_lookup(NwfDriver *driver, const char *portdev, GError **error
 char *
 nwf_driver_binding_get_xml(NwfDriver *driver, const char *portdev, GError **error)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
     const NwfBindingDef *def = nwf_driver_find_binding(driver, portdev, error);
 
     return def ? nwf_binding_def_format(def) : NULL;
@@ -584,7 +588,7 @@ nwf_driver_binding_create(NwfDriver *driver, const char *xml, gboolean validate,
 gboolean
 nwf_driver_binding_delete(NwfDriver *driver, const char *portdev, GError **error)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver->lock);
+    NWF_DRIVER_LOCK(driver);
 
     if (!nwf_driver_find_binding(driver, portdev, error))
         return FALSE;

@@ -248,6 +248,12 @@ take_log(Fixture *f)
 }
 
 static void
+clear_log(Fixture *f)
+{
+    g_free(take_log(f));
+}
+
+static void
 assert_log(Fixture *f, const char *expected)
 {
     g_autofree char *log = take_log(f);
@@ -431,7 +437,7 @@ test_real_port_presence(Fixture *f, gconstpointer data)
 
     f->real_ports = TRUE;
     fixture_restart(f);
-    take_log(f);
+    clear_log(f);
     define_ok(f, "t-leaf", UUID_A, MAC_RULE);
     bind_ok(f, "lo", "t-leaf", NULL);
     assert_log(f, "begin, set lo, commit");
@@ -501,7 +507,7 @@ redefine_setup(Fixture *f)
     bind_ok(f, "vnet1", "t-top-b", NULL);
     bind_ok(f, "vnet2", "t-top-c", NULL);
     bind_ok(f, "vnet7", "t-top-a", NULL);
-    take_log(f);
+    clear_log(f);
 }
 
 static char *
@@ -606,7 +612,6 @@ test_redefine_save_failure(Fixture *f, gconstpointer data)
 {
     g_autofree char *old_xml = NULL, *old0 = NULL, *old2 = NULL, *now0 = NULL, *xml = NULL;
     g_autofree char *moved = g_strconcat(f->config_dir, ".moved", NULL);
-    g_autoptr(GError) error = NULL;
 
     redefine_setup(f);
     old_xml = filter_xml_now(f, "t-leaf");
@@ -639,7 +644,7 @@ test_needs_ip(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
 
     define_ok(f, "t-ip", UUID_A, "<rule action='drop' direction='out'><ip srcipaddr='$IP'/></rule>");
-    take_log(f);
+    clear_log(f);
     g_assert_null(nwf_driver_binding_create(f->driver, needs_ip, FALSE, &error));
     g_assert_error(error, NWF_ERROR, NWF_ERR_OPERATION_UNSUPPORTED);
     g_assert_nonnull(strstr(error->message, "port dev 'vnet0' needs the variable IP"));
@@ -684,7 +689,7 @@ test_redefine_many(Fixture *f, gconstpointer data)
 
         bind_ok(f, port, "t-leaf", NULL);
     }
-    take_log(f);
+    clear_log(f);
     commits = f->kernel->commits;
     start = g_get_monotonic_time();
     define_ok(f, "t-leaf", UUID_A, DROP_RULE);
@@ -719,7 +724,7 @@ test_binding_lifecycle(Fixture *f, gconstpointer data)
     g_autoptr(NwfBindingDef) from_file = NULL;
 
     define_ok(f, "t-leaf", UUID_A, MAC_RULE);
-    take_log(f);
+    clear_log(f);
     bind_ok(f, "vnet1", "t-leaf", "<parameter name='IP' value='10.9.9.9'/>");
     bind_ok(f, "vnet0", "t-leaf", NULL);
     assert_log(f, "begin, set vnet1, commit, begin, set vnet0, commit");
@@ -1047,6 +1052,8 @@ crash_child(Fixture *f, int cycle, int fd)
     g_random_set_seed((guint32)getpid() ^ (guint32)g_get_real_time());
     f->all_present = TRUE;
     fixture_start(f);
+    if (write(fd, "ready\n", 6) != 6)
+        _exit(3);
     for (guint i = 0; i < ops->len; i++) {
         const char *op = g_ptr_array_index(ops, i);
         const char *arg = op + 2;
@@ -1165,8 +1172,9 @@ count_acks(const char *text)
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     guint n = 0;
 
-    for (; lines[n] && lines[n][0]; n++)
-        g_assert_cmpuint(g_ascii_strtoull(lines[n], NULL, 10), ==, n);
+    g_assert_cmpstr(lines[0], ==, "ready");
+    for (; lines[n + 1] && lines[n + 1][0]; n++)
+        g_assert_cmpuint(g_ascii_strtoull(lines[n + 1], NULL, 10), ==, n);
     return n;
 }
 
@@ -1195,7 +1203,12 @@ test_crash_safety(Fixture *f, gconstpointer data)
             crash_child(f, cycle, fds[1]);
         }
         close(fds[1]);
-        g_usleep(g_rand_int_range(rand, 1000, 60000));
+        /* Start the clock once the child has loaded the dirs: the kill
+         * should land among the calls, not during start-up. */
+        n = read(fds[0], buf, 6);
+        g_assert_cmpint(n, ==, 6);
+        g_string_append_len(acks, buf, n);
+        g_usleep(g_rand_int_range(rand, 0, 80000));
         kill(pid, SIGKILL);
         g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
         if (WIFSIGNALED(status)) {
