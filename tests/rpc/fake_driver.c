@@ -199,8 +199,10 @@ fake_define(gpointer drv, const char *xml, gboolean validate, NwfRpcNwfilter *ou
     if (fake->define_delay_ms)
         g_usleep(fake->define_delay_ms * 1000);
     if (!g_str_has_prefix(xml, "<filter")) {
+        const char *root = xml[0] ? xml + 1 : xml;
+
         nwf_error_set(error, NWF_ERR_XML_ERROR, "expecting root element of 'filter', not '%.*s'",
-                      (int)strcspn(xml + 1, " >"), xml + 1);
+                      (int)strcspn(root, " >"), root);
         return FALSE;
     }
     if (!name) {
