@@ -283,9 +283,11 @@ nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, GError **error)
 NwfDriver *
 nwf_driver_new(const NwfDriverConfig *config, GError **error)
 {
-    g_autoptr(NwfDriver) driver = g_new0(NwfDriver, 1);
+    g_autoptr(NwfDriver) driver = NULL;
     g_autoptr(GError) cause = NULL;
 
+    g_return_val_if_fail(config->backend != NULL, NULL);
+    driver = g_new0(NwfDriver, 1);
     g_mutex_init(&driver->lock);
     driver->backend = config->backend;
     driver->filters = nwf_filter_store_new(config->config_dir);

@@ -710,6 +710,83 @@ test_redefine_many(Fixture *f, gconstpointer data)
                    (g_get_monotonic_time() - start) / 1000.0);
 }
 
+#define RACE_THREADS 4
+#define RACE_ROUNDS 25
+
+typedef struct {
+    Fixture *f;
+    int id;
+    gint64 worst_create;   /* microseconds */
+} RaceWorker;
+
+static gpointer
+race_binder(gpointer data)
+{
+    RaceWorker *w = data;
+
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        g_autofree char *port = g_strdup_printf("r%d-%d", w->id, i);
+        gint64 start = g_get_monotonic_time();
+
+        bind_ok(w->f, port, "t-leaf", NULL);
+        w->worst_create = MAX(w->worst_create, g_get_monotonic_time() - start);
+        unbind_ok(w->f, port);
+    }
+    return NULL;
+}
+
+static gpointer
+race_redefiner(gpointer data)
+{
+    RaceWorker *w = data;
+
+    for (int i = 0; i < RACE_ROUNDS; i++)
+        define_ok(w->f, "t-leaf", UUID_A, i % 2 ? DROP_RULE : MAC_RULE);
+    return NULL;
+}
+
+/* Binding creates and deletes from several threads while another thread
+ * keeps redefining their filter: every call succeeds and the end state is
+ * exactly what the calls leave. */
+static void
+test_concurrent_calls(Fixture *f, gconstpointer data)
+{
+    RaceWorker workers[RACE_THREADS + 1] = { 0 };
+    GThread *threads[RACE_THREADS + 1];
+    g_autoptr(GPtrArray) left = NULL;
+    g_autofree char *xml = NULL;
+    g_autofree char *action = NULL;
+    const char *last;
+    gint64 worst = 0;
+
+    f->all_present = TRUE;
+    define_ok(f, "t-leaf", UUID_A, MAC_RULE);
+    bind_ok(f, "r-steady", "t-leaf", NULL);
+    for (int i = 0; i <= RACE_THREADS; i++) {
+        workers[i].f = f;
+        workers[i].id = i;
+        threads[i] = g_thread_new("race", i < RACE_THREADS ? race_binder : race_redefiner,
+                                  &workers[i]);
+    }
+    for (int i = 0; i <= RACE_THREADS; i++) {
+        g_thread_join(threads[i]);
+        worst = MAX(worst, workers[i].worst_create);
+    }
+    left = nwf_driver_binding_list(f->driver);
+    g_assert_cmpuint(left->len, ==, 1);
+    g_assert_cmpuint(g_hash_table_size(f->kernel->ports), ==, 1);
+    /* The last redefinition reached the steady port. */
+    last = (RACE_ROUNDS - 1) % 2 ? "drop" : "accept";
+    g_assert_nonnull(strstr(g_hash_table_lookup(f->kernel->ports, "r-steady"), last));
+    xml = filter_xml_now(f, "t-leaf");
+    action = g_strdup_printf("action='%s'", last);
+    g_assert_nonnull(strstr(xml, action));
+    assert_only_xml(f->config_dir);
+    assert_only_xml(f->state_dir);
+    g_test_message("slowest binding create among %d racing threads: %.2f ms",
+                   RACE_THREADS, worst / 1000.0);
+}
+
 /* ---- bindings ---- */
 
 static void
@@ -889,6 +966,37 @@ test_restart(Fixture *f, gconstpointer data)
     g_hash_table_remove(f->kernel->ports, "vnet1");
     fixture_restart(f);
     assert_log(f, "begin, set vnet1, commit");
+}
+
+/* SIGHUP / firewall reload: everything present is applied again, bindings
+ * on absent devices are kept. */
+static void
+test_reapply_all(Fixture *f, gconstpointer data)
+{
+    g_autofree char *top_b = g_build_filename(f->config_dir, "t-top-b.xml", NULL);
+    g_autoptr(GError) error = NULL;
+
+    redefine_setup(f);
+    g_hash_table_remove_all(f->kernel->ports);
+    g_assert_true(nwf_driver_reapply_all(f->driver, &error));
+    g_assert_no_error(error);
+    assert_log(f, "begin, set vnet0, set vnet1, set vnet2, commit");
+    g_assert_cmpuint(g_hash_table_size(f->kernel->ports), ==, 3);
+    g_free(nwf_driver_binding_get_xml(f->driver, "vnet7", &error));
+    g_assert_no_error(error);
+
+    /* A binding whose filter has gone is reported, the others applied. */
+    g_hash_table_remove_all(f->kernel->ports);
+    g_assert_cmpint(g_unlink(top_b), ==, 0);
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                          "*port dev 'vnet1'*referenced filter 't-top-b' is missing*");
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "*port dev 'vnet7'*");
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*1 binding(s) could not*");
+    fixture_restart(f);
+    g_test_assert_expected_messages();
+    assert_log(f, "begin, set vnet0, set vnet2, remove vnet7, commit");
+    g_free(nwf_driver_binding_get_xml(f->driver, "vnet1", &error));
+    g_assert_no_error(error);
 }
 
 static void
@@ -1248,12 +1356,14 @@ main(int argc, char **argv)
     ADD("/driver/redefine/failure", test_redefine_failure);
     ADD("/driver/redefine/save-failure", test_redefine_save_failure);
     ADD("/driver/redefine/many-bindings", test_redefine_many);
+    ADD("/driver/binding/concurrent", test_concurrent_calls);
     ADD("/driver/binding/needs-ip", test_needs_ip);
     ADD("/driver/filter/dash-name", test_dash_name);
     ADD("/driver/binding/lifecycle", test_binding_lifecycle);
     ADD("/driver/binding/absent-port", test_binding_absent_port);
     ADD("/driver/binding/failures", test_binding_failures);
     ADD("/driver/restart/reapply", test_restart);
+    ADD("/driver/restart/reapply-all", test_reapply_all);
     ADD("/driver/restart/uuid-written-back", test_load_uuid_written_back);
     ADD("/driver/restart/skips-bad-files", test_load_skips_bad_files);
     ADD("/driver/persist/no-temp-files", test_atomic_leaves_no_temp);
