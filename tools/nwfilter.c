@@ -15,7 +15,10 @@ typedef struct {
 
 /* One line per subcommand; keep alphabetical. */
 static const NwfToolCommand commands[] = {
+    { "apply", nwf_cmd_apply, "compile a binding and enforce it in this network namespace" },
+    { "compile", nwf_cmd_compile, "print the firewall commands a binding compiles to" },
     { "format", nwf_cmd_format, "print a filter (or --binding) as libvirt's dumpxml does" },
+    { "remove", nwf_cmd_remove, "remove a port's firewall rules in this network namespace" },
     { "validate", nwf_cmd_validate, "check filter (or --binding) XML as libvirt's define does" },
     { NULL, NULL, NULL }
 };

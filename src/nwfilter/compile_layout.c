@@ -144,6 +144,14 @@ place_ip_copy(NwfRuleProgram *program, NwfIpFamily family, NwfIpChain chain,
         return;
 
     rule = rule_from_combo(inst, combo);
+    if (rule->fields[NWF_FIELD_IPSET].present && !rule->fields[NWF_FIELD_IPSETFLAGS].present) {
+        /* a set without flags matches on the source address */
+        NwfValue *flags = &rule->fields[NWF_FIELD_IPSETFLAGS];
+        flags->present = TRUE;
+        flags->type = NWF_TYPE_IPSET_FLAGS;
+        flags->u.ipset_flags.bits = 1;
+        flags->u.ipset_flags.count = 1;
+    }
     if (mirrored) {
         rule_mirror(rule);
         /* srcmacaddr, now in the dstmac slot that IP rules lack: the

@@ -1,0 +1,47 @@
+/* Backend selection by name. */
+#include "config.h"
+
+#include <string.h>
+
+#include "nwfilter/backend.h"
+#include "util/nwf_error.h"
+
+static NwfBackend *
+backend_probed(NwfBackend *backend, GError **error)
+{
+    if (!backend->ops->probe(backend, error)) {
+        backend->ops->free(backend);
+        return NULL;
+    }
+    return backend;
+}
+
+NwfBackend *
+nwf_backend_new_by_name(const char *name, GError **error)
+{
+#ifdef NWF_HAVE_NFT_BACKEND
+    if (!name) {
+        /* nftables when the kernel and library can do it, else ebiptables */
+        NwfBackend *nft = nwf_backend_nft_new();
+        if (nft->ops->probe(nft, NULL))
+            return nft;
+        nft->ops->free(nft);
+        return backend_probed(nwf_backend_ebiptables_new(), error);
+    }
+    if (strcmp(name, "nftables") == 0 || strcmp(name, "nft") == 0)
+        return backend_probed(nwf_backend_nft_new(), error);
+#else
+    if (!name)
+        return backend_probed(nwf_backend_ebiptables_new(), error);
+    if (strcmp(name, "nftables") == 0 || strcmp(name, "nft") == 0) {
+        nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "%s",
+                      "the nftables backend is not part of this build");
+        return NULL;
+    }
+#endif
+    if (strcmp(name, "ebiptables") == 0 || strcmp(name, "iptables") == 0)
+        return backend_probed(nwf_backend_ebiptables_new(), error);
+    nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
+                  "unknown firewall backend '%s' (use 'nftables' or 'ebiptables')", name);
+    return NULL;
+}

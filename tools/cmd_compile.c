@@ -1,0 +1,66 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nwfilter/backend.h"
+#include "nwfilter_cmds.h"
+#include "tool_program.h"
+#include "util/nwf_error.h"
+
+/* A backend for rendering only: no kernel probe, so dry runs work anywhere. */
+static NwfBackend *
+render_backend(const char *name, GError **error)
+{
+    if (strcmp(name, "ebiptables") == 0 || strcmp(name, "iptables") == 0)
+        return nwf_backend_ebiptables_new();
+#ifdef NWF_HAVE_NFT_BACKEND
+    if (strcmp(name, "nft") == 0 || strcmp(name, "nftables") == 0)
+        return nwf_backend_nft_new();
+#endif
+    nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
+                  "unknown or unavailable firewall backend '%s'", name);
+    return NULL;
+}
+
+/* Print what a backend would run to apply the compiled filter tree. */
+int
+nwf_cmd_compile(int argc, char **argv)
+{
+    NwfToolProgramOptions opts = { 0 };
+    g_autofree char *backend_name = NULL;
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- print the firewall commands for a binding");
+    const GOptionEntry backend_entry[] = {
+        { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name,
+          "ebiptables (libvirt's command list) or nft", "NAME" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(NwfRuleProgram) program = NULL;
+    g_autofree char *text = NULL;
+    NwfBackend *backend;
+    int rc = 1;
+
+    g_option_context_add_main_entries(ctx, backend_entry, NULL);
+    g_option_context_add_main_entries(ctx, nwf_tool_program_entries(&opts), NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1) {
+        fprintf(stderr, "error: %s\n", error ? error->message : "unexpected argument");
+        nwf_tool_program_options_clear(&opts);
+        return 2;
+    }
+    backend = render_backend(backend_name ? backend_name : "ebiptables", &error);
+    if (backend) {
+        program = nwf_tool_program_compile(&opts, NULL, &error);
+        if (program)
+            text = backend->ops->render(backend, program, &error);
+        backend->ops->free(backend);
+    }
+    if (text) {
+        fputs(text, stdout);
+        rc = 0;
+    } else {
+        fprintf(stderr, "error: %s\n", error->message);
+    }
+    nwf_tool_program_options_clear(&opts);
+    return rc;
+}

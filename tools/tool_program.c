@@ -1,0 +1,192 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "conf/binding_def.h"
+#include "tool_program.h"
+#include "util/nwf_error.h"
+
+const GOptionEntry *
+nwf_tool_program_entries(NwfToolProgramOptions *opts)
+{
+    static GOptionEntry entries[8];
+    const GOptionEntry filled[] = {
+        { "binding", 'b', 0, G_OPTION_ARG_FILENAME, &opts->binding,
+          "Binding XML (<filterbinding>) to compile", "FILE" },
+        { "filter", 'f', 0, G_OPTION_ARG_FILENAME, &opts->filter,
+          "Compile this filter file for --port (libvirt's xml2firewall mode)", "FILE" },
+        { "port", 'p', 0, G_OPTION_ARG_STRING, &opts->port,
+          "Port device for --filter", "DEV" },
+        { "mac", 'm', 0, G_OPTION_ARG_STRING, &opts->mac,
+          "Port MAC for --filter (sets $MAC)", "MAC" },
+        { "filter-dir", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->filter_dirs,
+          "Directory of filters NAME.xml (repeatable; searched before the stock filters)", "DIR" },
+        { "var", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &opts->vars,
+          "Variable value (repeat a name to make a list; overrides the binding's)", "NAME=VALUE" },
+        { "no-stock-filters", 0, 0, G_OPTION_ARG_NONE, &opts->no_stock,
+          "Do not fall back to the stock filters", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+
+    memcpy(entries, filled, sizeof(filled));
+    return entries;
+}
+
+void
+nwf_tool_program_options_clear(NwfToolProgramOptions *opts)
+{
+    g_clear_pointer(&opts->binding, g_free);
+    g_clear_pointer(&opts->filter, g_free);
+    g_clear_pointer(&opts->port, g_free);
+    g_clear_pointer(&opts->mac, g_free);
+    g_clear_pointer(&opts->filter_dirs, g_strfreev);
+    g_clear_pointer(&opts->vars, g_strfreev);
+}
+
+static const char *
+stock_dir(void)
+{
+    const char *env = g_getenv("NWF_STOCK_FILTER_DIR");
+
+    if (env && *env)
+        return env;
+    if (g_file_test(NWF_SOURCE_STOCK_FILTER_DIR, G_FILE_TEST_IS_DIR))
+        return NWF_SOURCE_STOCK_FILTER_DIR;
+    return NWF_STOCK_FILTER_DIR;
+}
+
+/* Filters by name, loaded lazily from DIR/NAME.xml in directory order. */
+typedef struct {
+    GPtrArray *dirs;             /* char* */
+    GHashTable *defs;            /* name -> NwfFilterDef* (NULL: looked up, absent) */
+    GError *error;               /* first parse error, reported if lookup fails */
+} FilterLookup;
+
+static const NwfFilterDef *
+lookup_filter(const char *name, gpointer data)
+{
+    FilterLookup *lookup = data;
+    gpointer found;
+
+    if (g_hash_table_lookup_extended(lookup->defs, name, NULL, &found))
+        return found;
+    for (guint i = 0; i < lookup->dirs->len && !found; i++) {
+        g_autofree char *file = g_strconcat(name, ".xml", NULL);
+        g_autofree char *path = g_build_filename(g_ptr_array_index(lookup->dirs, i), file, NULL);
+        g_autoptr(GError) error = NULL;
+        NwfFilterDef *def;
+
+        /* a name with a path separator never names a file of ours */
+        if (strchr(name, '/') || !g_file_test(path, G_FILE_TEST_IS_REGULAR))
+            continue;
+        def = nwf_filter_def_parse_file(path, &error);
+        if (!def) {
+            if (!lookup->error)
+                lookup->error = g_error_new(error->domain, error->code, "%s: %s", path,
+                                            error->message);
+            continue;
+        }
+        if (strcmp(def->name, name) != 0) {
+            nwf_filter_def_free(def);
+            continue;
+        }
+        found = def;
+    }
+    g_hash_table_insert(lookup->defs, g_strdup(name), found);
+    return found;
+}
+
+static gboolean
+parse_vars(char **vars, NwfParams *params, GError **error)
+{
+    for (guint i = 0; vars && vars[i]; i++) {
+        const char *eq = strchr(vars[i], '=');
+        g_autofree char *name = eq ? g_strndup(vars[i], eq - vars[i]) : NULL;
+
+        if (!eq || !nwf_params_add(params, name, eq + 1)) {
+            nwf_error_set(error, NWF_ERR_INVALID_ARG,
+                          "bad --var '%s': expected NAME=VALUE with NAME of [A-Za-z0-9_] "
+                          "and VALUE of [A-Za-z0-9_.:]", vars[i]);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_mac(const char *text, guint8 mac[6])
+{
+    NwfValue value = { 0 };
+
+    if (!nwf_value_parse(NWF_PROTO_MAC, NWF_FIELD_SRCMACADDR, text, &value, NULL))
+        return FALSE;
+    memcpy(mac, value.u.mac, 6);
+    nwf_value_clear(&value);
+    return TRUE;
+}
+
+NwfRuleProgram *
+nwf_tool_program_compile(const NwfToolProgramOptions *opts, NwfCompileInfo *info,
+                         GError **error)
+{
+    g_autoptr(NwfParams) extra = nwf_params_new();
+    g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) defs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                       (GDestroyNotify)nwf_filter_def_free);
+    g_autoptr(NwfBindingDef) binding = NULL;
+    g_autoptr(NwfFilterDef) top = NULL;
+    FilterLookup lookup = { dirs, defs, NULL };
+    NwfRuleProgram *program;
+    guint8 mac[6];
+
+    if (!!opts->binding == !!opts->filter) {
+        nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", "give either --binding or --filter");
+        return NULL;
+    }
+    if (!parse_vars(opts->vars, extra, error))
+        return NULL;
+    if (opts->filter) {
+        /* libvirt's harness resolves filterrefs next to the filter file */
+        g_ptr_array_add(dirs, g_path_get_dirname(opts->filter));
+    }
+    for (guint i = 0; opts->filter_dirs && opts->filter_dirs[i]; i++)
+        g_ptr_array_add(dirs, g_strdup(opts->filter_dirs[i]));
+    if (!opts->no_stock)
+        g_ptr_array_add(dirs, g_strdup(stock_dir()));
+
+    if (opts->binding) {
+        binding = nwf_binding_def_parse_file(opts->binding, error);
+        if (!binding)
+            return NULL;
+        program = nwf_compile_binding(binding, lookup_filter, &lookup, extra, info, error);
+    } else {
+        NwfCompileInput input = { 0 };
+        if (!opts->port) {
+            nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", "--filter needs --port DEV");
+            return NULL;
+        }
+        if (opts->mac && !parse_mac(opts->mac, mac)) {
+            nwf_error_set(error, NWF_ERR_INVALID_ARG, "bad --mac '%s'", opts->mac);
+            return NULL;
+        }
+        top = nwf_filter_def_parse_file(opts->filter, error);
+        if (!top)
+            return NULL;
+        input.filter = top->name;
+        g_hash_table_insert(defs, g_strdup(input.filter), top);
+        top = NULL;
+        input.ifname = opts->port;
+        input.mac = opts->mac ? mac : NULL;
+        input.extra = extra;
+        input.lookup = lookup_filter;
+        input.lookup_data = &lookup;
+        program = nwf_compile(&input, info, error);
+    }
+    if (!program && lookup.error && error && *error &&
+        strstr((*error)->message, "is missing")) {
+        /* a referenced filter that failed to parse is more useful to see */
+        g_prefix_error(error, "%s; ", lookup.error->message);
+    }
+    g_clear_error(&lookup.error);
+    return program;
+}
