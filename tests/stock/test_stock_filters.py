@@ -114,10 +114,11 @@ def check_layout(text):
 
 
 def check_with_tool(tool, path, name, text):
-    res = run_tool(tool, 'validate', path)
-    if res.returncode != 0:
-        return [f'nwfilter validate exit {res.returncode}: '
-                f'{res.stderr.strip()}']
+    for args in (['validate', path], ['validate', '--schema', path]):
+        res = run_tool(tool, *args)
+        if res.returncode != 0:
+            return [f'nwfilter {" ".join(args[:-1])} exit {res.returncode}: '
+                    f'{res.stderr.strip()}']
     res = run_tool(tool, 'format', path)
     if res.returncode != 0:
         return [f'nwfilter format exit {res.returncode}: '
