@@ -275,7 +275,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfFilterDef, nwf_filter_def_free)
 /* TRUE when both format identically ignoring the uuid. */
 gboolean nwf_filter_def_equal_ignoring_uuid(const NwfFilterDef *a, const NwfFilterDef *b);
 
-/* Names of the filters this one references directly, in document order. */
+/* Names of the filters this one references directly, in document order
+ * (copies; free with g_ptr_array_unref). */
 GPtrArray *nwf_filter_def_referenced_names(const NwfFilterDef *def);
 
 /* --- metadata and typed values, shared with compile and the backends --- */
@@ -297,7 +298,8 @@ NwfDataType nwf_protocol_field_type(NwfProtocol protocol, NwfField field);
 gboolean nwf_value_parse(NwfProtocol protocol, NwfField field, const char *text,
                          NwfValue *out, GError **error);
 
-/* The value as dumpxml prints it (variable references as $NAME[...]). */
+/* The value as dumpxml prints it (variable references as $NAME[...]), before
+ * XML escaping: a comment comes back as its plain text. */
 char *nwf_value_format(const NwfValue *value, NwfField field);
 
 void nwf_value_clear(NwfValue *value);
