@@ -23,14 +23,6 @@ nwf_file_fail(GError **error, const char *what, const char *path, int err)
     return FALSE;
 }
 
-gboolean
-nwf_file_ensure_dir(const char *dir, mode_t mode, GError **error)
-{
-    if (g_mkdir_with_parents(dir, mode) < 0)
-        return nwf_file_fail(error, "cannot create directory", dir, errno);
-    return TRUE;
-}
-
 static gboolean
 nwf_file_sync_dir(const char *dir, GError **error)
 {
@@ -46,6 +38,21 @@ nwf_file_sync_dir(const char *dir, GError **error)
     }
     close(fd);
     return TRUE;
+}
+
+gboolean
+nwf_file_ensure_dir(const char *dir, mode_t mode, GError **error)
+{
+    g_autofree char *parent = NULL;
+
+    if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+        return TRUE;
+    if (g_mkdir_with_parents(dir, mode) < 0)
+        return nwf_file_fail(error, "cannot create directory", dir, errno);
+    /* A new directory's own entry must be durable too, or a crash could
+     * take it with every file written into it. */
+    parent = g_path_get_dirname(dir);
+    return nwf_file_sync_dir(parent, error);
 }
 
 static gboolean

@@ -13,6 +13,7 @@
 
 #include "fake_backend.h"
 #include "nwfilter/driver.h"
+#include "test_dirs.h"
 #include "util/nwf_error.h"
 #include "util/nwf_file.h"
 
@@ -88,27 +89,10 @@ fixture_setup(Fixture *f, gconstpointer data)
 }
 
 static void
-rm_rf(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-
-        if (g_file_test(child, G_FILE_TEST_IS_DIR))
-            rm_rf(child);
-        else
-            g_unlink(child);
-    }
-    g_rmdir(path);
-}
-
-static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
     g_clear_pointer(&f->driver, nwf_driver_free);
-    rm_rf(f->root);
+    test_dirs_remove_tree(f->root);
     g_hash_table_destroy(f->present);
     fake_kernel_free(f->kernel);
     g_free(f->state_dir);

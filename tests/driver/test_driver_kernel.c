@@ -1,0 +1,273 @@
+/* The driver with a real backend against a real kernel, in a private network
+ * namespace this process enters with unshare(CLONE_NEWNET) (so nothing of the
+ * host's firewall is touched, and the namespace goes with the process).
+ * Needs root and the firewall tools: elsewhere the cases are skipped with
+ * the reason, but under CI=true a missing capability is a failure. */
+#include "config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "nwfilter/driver.h"
+#include "test_dirs.h"
+#include "util/nwf_error.h"
+
+#define UUID_K "bbbbbbbb-0000-4000-8000-000000000001"
+
+static char *setup_problem;
+
+typedef struct {
+    const char *backend;
+    char *root;
+    char *config_dir;
+    char *state_dir;
+    NwfDriver *driver;
+} KFixture;
+
+static char *
+run(const char *const *argv, gboolean must_succeed)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *err = NULL;
+    char *out = NULL;
+    int status = 0;
+
+    g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                 &status, &error);
+    g_assert_no_error(error);
+    if (must_succeed && !g_spawn_check_wait_status(status, NULL))
+        g_error("%s failed: %s", argv[0], err);
+    return out;
+}
+
+static void
+veth_add(const char *name)
+{
+    g_autofree char *peer = g_strconcat(name, "p", NULL);
+    const char *add[] = { "ip", "link", "add", name, "type", "veth", "peer", "name", peer, NULL };
+    const char *up[] = { "ip", "link", "set", name, "up", NULL };
+
+    g_free(run(add, TRUE));
+    g_free(run(up, TRUE));
+}
+
+static void
+veth_del(const char *name)
+{
+    const char *del[] = { "ip", "link", "del", name, NULL };
+
+    g_free(run(del, TRUE));
+}
+
+/* Everything the kernel holds for the firewall, as the tools print it. */
+static char *
+kernel_rules(const char *backend)
+{
+    if (strcmp(backend, "nftables") == 0) {
+        const char *nft[] = { "nft", "list", "ruleset", NULL };
+
+        return run(nft, TRUE);
+    } else {
+        const char *eb[] = { "ebtables-save", "-t", "nat", NULL };
+        const char *ip4[] = { "iptables-save", "-t", "filter", NULL };
+        g_autofree char *e = run(eb, TRUE);
+        g_autofree char *i = run(ip4, TRUE);
+        g_autoptr(GString) all = g_string_new(NULL);
+        g_auto(GStrv) lines = NULL;
+
+        /* Drop the timestamp and counter comments, which change by themselves. */
+        lines = g_strsplit(e, "\n", -1);
+        for (guint n = 0; lines[n]; n++)
+            if (lines[n][0] != '#')
+                g_string_append_printf(all, "%s\n", lines[n]);
+        g_strfreev(lines);
+        lines = g_strsplit(i, "\n", -1);
+        for (guint n = 0; lines[n]; n++)
+            if (lines[n][0] != '#')
+                g_string_append_printf(all, "%s\n", lines[n]);
+        return g_string_free(g_steal_pointer(&all), FALSE);
+    }
+}
+
+static void
+kfixture_start(KFixture *k)
+{
+    g_autoptr(GError) error = NULL;
+    NwfDriverConfig config = {
+        .config_dir = k->config_dir,
+        .state_dir = k->state_dir,
+        .backend = nwf_backend_new_by_name(k->backend, &error),
+    };
+
+    g_assert_no_error(error);
+    k->driver = nwf_driver_new(&config, &error);
+    g_assert_no_error(error);
+}
+
+static void
+kfixture_setup(KFixture *k, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    k->backend = data;
+    if (setup_problem)
+        return;
+    k->root = g_dir_make_tmp("nwf-driver-kernel-XXXXXX", &error);
+    g_assert_no_error(error);
+    k->config_dir = g_build_filename(k->root, "nwfilter", NULL);
+    k->state_dir = g_build_filename(k->root, "nwfilter-binding", NULL);
+    kfixture_start(k);
+}
+
+static void
+kfixture_teardown(KFixture *k, gconstpointer data)
+{
+    g_clear_pointer(&k->driver, nwf_driver_free);
+    if (k->root)
+        test_dirs_remove_tree(k->root);
+    g_free(k->root);
+    g_free(k->config_dir);
+    g_free(k->state_dir);
+}
+
+static gboolean
+kfixture_skip(void)
+{
+    if (!setup_problem)
+        return FALSE;
+    if (g_strcmp0(g_getenv("CI"), "true") == 0)
+        g_error("cannot run kernel tests under CI: %s", setup_problem);
+    g_test_skip(setup_problem);
+    return TRUE;
+}
+
+static void
+define_top(KFixture *k, const char *action)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = g_strdup_printf(
+        "<filter name='k-top' chain='root'><uuid>" UUID_K "</uuid>"
+        "<rule action='%s' direction='out' priority='500'><mac srcmacaddr='$MAC' match='no'/></rule>"
+        "<rule action='drop' direction='out' priority='600'><ip srcipaddr='192.0.2.66'/></rule>"
+        "<rule action='accept' direction='in' priority='700'><tcp dstportstart='22'/></rule>"
+        "</filter>", action);
+    NwfFilterInfo *info = nwf_driver_filter_define(k->driver, xml, FALSE, &error);
+
+    g_assert_no_error(error);
+    nwf_filter_info_free(info);
+}
+
+static void
+bind_port(KFixture *k, const char *port)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = g_strdup_printf(
+        "<filterbinding><owner><name>vm</name><uuid>11111111-2222-3333-4444-555555555555</uuid>"
+        "</owner><portdev name='%s'/><mac address='52:54:00:12:34:56'/>"
+        "<filterref filter='k-top'/></filterbinding>", port);
+    g_autoptr(NwfBindingDef) def = nwf_driver_binding_create(k->driver, xml, FALSE, &error);
+
+    g_assert_no_error(error);
+}
+
+/* Create, keep across a driver restart (rules untouched while it is down),
+ * redefine, delete. */
+static void
+test_kernel_lifecycle(KFixture *k, gconstpointer data)
+{
+    g_autofree char *empty = NULL, *bound = NULL, *after_free = NULL, *restarted = NULL;
+    g_autofree char *redefined = NULL, *deleted = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (kfixture_skip())
+        return;
+    veth_add("nwf-kd0");
+    empty = kernel_rules(k->backend);
+    g_assert_null(strstr(empty, "nwf-kd0"));
+
+    define_top(k, "drop");
+    bind_port(k, "nwf-kd0");
+    bound = kernel_rules(k->backend);
+    g_assert_nonnull(strstr(bound, "nwf-kd0"));
+    g_assert_nonnull(strstr(bound, "52:54:00:12:34:56"));
+    g_assert_nonnull(strstr(bound, "192.0.2.66"));
+
+    /* The daemon stopping leaves the rules; starting again keeps them. */
+    g_clear_pointer(&k->driver, nwf_driver_free);
+    after_free = kernel_rules(k->backend);
+    g_assert_cmpstr(after_free, ==, bound);
+    kfixture_start(k);
+    restarted = kernel_rules(k->backend);
+    g_assert_cmpstr(restarted, ==, bound);
+
+    define_top(k, "accept");
+    redefined = kernel_rules(k->backend);
+    g_assert_cmpstr(redefined, !=, bound);
+    g_assert_nonnull(strstr(redefined, "52:54:00:12:34:56"));
+
+    g_assert_true(nwf_driver_binding_delete(k->driver, "nwf-kd0", &error));
+    g_assert_no_error(error);
+    deleted = kernel_rules(k->backend);
+    g_assert_null(strstr(deleted, "nwf-kd0"));
+    veth_del("nwf-kd0");
+}
+
+/* A port that disappeared while the daemon was down: its binding and its
+ * rules are dropped at start. */
+static void
+test_kernel_gone_port(KFixture *k, gconstpointer data)
+{
+    g_autofree char *status = g_build_filename(k->state_dir, "nwf-kd1.xml", NULL);
+    g_autofree char *rules = NULL;
+    g_autoptr(GPtrArray) left = NULL;
+
+    if (kfixture_skip())
+        return;
+    veth_add("nwf-kd1");
+    define_top(k, "drop");
+    bind_port(k, "nwf-kd1");
+    g_clear_pointer(&k->driver, nwf_driver_free);
+    veth_del("nwf-kd1");
+
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "*port dev 'nwf-kd1'*");
+    kfixture_start(k);
+    g_test_assert_expected_messages();
+    left = nwf_driver_binding_list(k->driver);
+    g_assert_cmpuint(left->len, ==, 0);
+    g_assert_false(g_file_test(status, G_FILE_TEST_EXISTS));
+    rules = kernel_rules(k->backend);
+    g_assert_null(strstr(rules, "nwf-kd1"));
+}
+
+static void
+find_setup_problem(void)
+{
+    const char *up[] = { "ip", "link", "set", "lo", "up", NULL };
+
+    if (geteuid() != 0) {
+        setup_problem = g_strdup("needs root (network namespace and firewall tools)");
+        return;
+    }
+    if (unshare(CLONE_NEWNET) != 0) {
+        setup_problem = g_strdup_printf("unshare(CLONE_NEWNET) failed: %s", g_strerror(errno));
+        return;
+    }
+    g_free(run(up, TRUE));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    find_setup_problem();
+
+    g_test_add("/driver-kernel/ebiptables/lifecycle", KFixture, "ebiptables",
+               kfixture_setup, test_kernel_lifecycle, kfixture_teardown);
+    g_test_add("/driver-kernel/ebiptables/gone-port", KFixture, "ebiptables",
+               kfixture_setup, test_kernel_gone_port, kfixture_teardown);
+    return g_test_run();
+}
