@@ -692,6 +692,15 @@ test_redefine_many(Fixture *f, gconstpointer data)
     bind_ok(f, "m-new", "t-leaf", NULL);
     g_test_message("one binding create: %.2f ms",
                    (g_get_monotonic_time() - start) / 1000.0);
+
+    /* A restart that finds every rule in place writes nothing. */
+    f->with_matches = TRUE;
+    clear_log(f);
+    start = g_get_monotonic_time();
+    fixture_restart(f);
+    g_test_message("restart with %d bindings already in the kernel: %.1f ms",
+                   MANY_BINDINGS + 1, (g_get_monotonic_time() - start) / 1000.0);
+    assert_log(f, "");
 }
 
 #define RACE_THREADS 4
