@@ -74,6 +74,30 @@ test_vector(gconstpointer data)
     }
 }
 
+/* The status-file form of a binding vector, as libvirt 9.0 writes it. */
+static void
+test_binding_status(gconstpointer data)
+{
+    const VectorCase *c = data;
+    g_autofree char *in_path = g_build_filename(vectors_dir, c->input, NULL);
+    g_autofree char *base = g_path_get_basename(c->input);
+    g_autofree char *status_path = g_build_filename(override_dir, "..", "binding-status", base, NULL);
+    g_autofree char *expected = read_file(status_path);
+    g_autofree char *status = NULL;
+    g_autofree char *again = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(NwfBindingDef) def = nwf_binding_def_parse_file(in_path, &error);
+    g_autoptr(NwfBindingDef) reread = NULL;
+
+    g_assert_no_error(error);
+    status = nwf_binding_def_format_status(def);
+    g_assert_cmpstr(status, ==, expected);
+    reread = nwf_binding_def_parse_status_file(status_path, &error);
+    g_assert_no_error(error);
+    again = nwf_binding_def_format_status(reread);
+    g_assert_cmpstr(again, ==, expected);
+}
+
 static void
 vector_case_free(gpointer data)
 {
@@ -123,6 +147,10 @@ main(int argc, char **argv)
         base = g_path_get_basename(c->input);
         name = g_strdup_printf("/conf/%s/%s", c->kind, base);
         g_test_add_data_func(name, c, test_vector);
+        if (strcmp(c->kind, "binding") == 0) {
+            g_autofree char *sname = g_strdup_printf("/conf/binding-status/%s", base);
+            g_test_add_data_func(sname, c, test_binding_status);
+        }
     }
     g_assert_cmpuint(cases->len, ==, 44);
     return g_test_run();
