@@ -1,0 +1,301 @@
+/* The nftables backend: libnftables in-process (never the nft binary), one
+ * atomic batch per transaction. A transaction records port replacements and
+ * removals; commit turns them into one nft script against what our tables
+ * hold (cached, see backend_nft_state.c) and runs it. The kernel applies a
+ * batch all or nothing, so a failed commit leaves the ruleset as it was. */
+#include "config.h"
+
+#include <string.h>
+
+#include "nwfilter/backend_nft_private.h"
+#include "util/nwf_error.h"
+
+typedef struct {
+    NwfBackend parent;
+    struct nft_ctx *ctx;
+    gboolean counters;
+    gboolean probed;
+    NwfNftFeatures features;
+    NwfNftState *state;            /* what our tables hold; NULL until read */
+} NftBackend;
+
+/* One recorded change: PORT replaces IFNAME's rules, or NULL removes them. */
+typedef struct {
+    char *ifname;
+    NwfNftPort *port;
+} NftOp;
+
+typedef struct {
+    NwfBackendTxn parent;
+    GPtrArray *ops;                /* NftOp* in call order */
+} NftTxn;
+
+static void
+op_free(gpointer data)
+{
+    NftOp *op = data;
+
+    g_free(op->ifname);
+    nwf_nft_port_free(op->port);
+    g_free(op);
+}
+
+static struct nft_ctx *
+backend_ctx(NftBackend *nft)
+{
+    if (!nft->ctx) {
+        nft->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        nft_ctx_buffer_output(nft->ctx);
+        nft_ctx_buffer_error(nft->ctx);
+    }
+    return nft->ctx;
+}
+
+static gboolean
+nft_probe(NwfBackend *backend, GError **error)
+{
+    NftBackend *nft = (NftBackend *)backend;
+    g_autofree char *text = NULL;
+
+    if (!nwf_nft_probe_kernel(backend_ctx(nft), &nft->features, error))
+        return FALSE;
+    nft->probed = TRUE;
+    text = nwf_nft_features_describe(&nft->features);
+    g_debug("nftables backend features:\n%s", text);
+    if (!nft->features.br_netfilter || !nft->features.br_call_iptables ||
+        !nft->features.br_call_ip6tables)
+        g_message("IP-layer filter rules see bridged traffic only with br_netfilter loaded and "
+                  "/proc/sys/net/bridge/bridge-nf-call-ip{,6}tables set to 1");
+    return TRUE;
+}
+
+/* Append to SCRIPT the commands for OPS applied to STATE, and update STATE
+ * to what the kernel will hold afterwards. */
+static gboolean
+script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error)
+{
+    if (!state->tables) {
+        nwf_nft_script_skeleton(script);
+        state->tables = TRUE;
+    }
+    for (guint i = 0; i < ops->len; i++) {
+        const NftOp *op = g_ptr_array_index(ops, i);
+        NwfNftPortState *old = g_hash_table_lookup(state->ports, op->ifname);
+        guint id = 0;
+
+        if (!op->port) {
+            if (old) {
+                nwf_nft_script_port(script, op->ifname, old, NULL, 0);
+                g_hash_table_remove(state->ports, op->ifname);
+            }
+            continue;
+        }
+        if (op->port->ip[NWF_IP_V4] || op->port->ip[NWF_IP_V6]) {
+            id = old && old->id ? old->id : nwf_nft_state_free_id(state);
+            if (!id) {
+                nwf_error_set(error, NWF_ERR_OPERATION_FAILED,
+                              "cannot filter port '%s' at the IP layer: all %d port ids of the "
+                              "nftables backend are in use", op->ifname, NWF_NFT_PORT_ID_MAX);
+                return FALSE;
+            }
+        }
+        nwf_nft_script_port(script, op->ifname, old, op->port, id);
+        g_hash_table_insert(state->ports, g_strdup(op->ifname),
+                            nwf_nft_port_state_of(op->port, id));
+    }
+    return TRUE;
+}
+
+static char *
+nft_render(NwfBackend *backend, const NwfRuleProgram *program, GError **error)
+{
+    NftBackend *nft = (NftBackend *)backend;
+    g_autoptr(NwfNftState) empty = nwf_nft_state_new();
+    g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func(op_free);
+    g_autoptr(GString) script = g_string_new(NULL);
+    NftOp *op;
+
+    op = g_new0(NftOp, 1);
+    op->ifname = g_strdup(program->ifname);
+    op->port = nwf_nft_port_render(program, nft->counters, error);
+    g_ptr_array_add(ops, op);
+    if (!op->port || !script_build(script, empty, ops, error))
+        return NULL;
+    return g_string_free(g_steal_pointer(&script), FALSE);
+}
+
+static NwfBackendTxn *
+nft_txn_begin(NwfBackend *backend)
+{
+    NftTxn *txn = g_new0(NftTxn, 1);
+
+    txn->parent.backend = backend;
+    txn->ops = g_ptr_array_new_with_free_func(op_free);
+    return &txn->parent;
+}
+
+static gboolean
+nft_txn_set_port(NwfBackendTxn *txn, const NwfRuleProgram *program, GError **error)
+{
+    NftBackend *nft = (NftBackend *)txn->backend;
+    NwfNftPort *port = nwf_nft_port_render(program, nft->counters, error);
+    NftOp *op;
+
+    if (!port)
+        return FALSE;
+    op = g_new0(NftOp, 1);
+    op->ifname = g_strdup(program->ifname);
+    op->port = port;
+    g_ptr_array_add(((NftTxn *)txn)->ops, op);
+    return TRUE;
+}
+
+static gboolean
+nft_txn_remove_port(NwfBackendTxn *txn, const char *ifname, GError **error)
+{
+    NftOp *op = g_new0(NftOp, 1);
+
+    op->ifname = g_strdup(ifname);
+    g_ptr_array_add(((NftTxn *)txn)->ops, op);
+    return TRUE;
+}
+
+static void
+nft_txn_abort(NwfBackendTxn *txn)
+{
+    NftTxn *t = (NftTxn *)txn;
+
+    if (!t)
+        return;
+    g_ptr_array_unref(t->ops);
+    g_free(t);
+}
+
+/* Build and run the batch against the cached state; on success the cache
+ * becomes the new state. */
+static gboolean
+commit_once(NftBackend *nft, GPtrArray *ops, GError **error)
+{
+    g_autoptr(NwfNftState) next = NULL;
+    g_autoptr(GString) script = g_string_new(NULL);
+
+    if (!nft->state) {
+        nft->state = nwf_nft_state_load(backend_ctx(nft), error);
+        if (!nft->state)
+            return FALSE;
+    }
+    next = nwf_nft_state_copy(nft->state);
+    if (!script_build(script, next, ops, error))
+        return FALSE;
+    if (script->len == 0)
+        return TRUE;
+    if (!nwf_nft_run(backend_ctx(nft), script->str, "apply the port filters", NULL, error))
+        return FALSE;
+    nwf_nft_state_free(nft->state);
+    nft->state = g_steal_pointer(&next);
+    return TRUE;
+}
+
+static gboolean
+nft_txn_commit(NwfBackendTxn *txn, GError **error)
+{
+    NftBackend *nft = (NftBackend *)txn->backend;
+    NftTxn *t = (NftTxn *)txn;
+    g_autoptr(GError) first = NULL;
+    gboolean ok;
+
+    ok = commit_once(nft, t->ops, &first);
+    if (!ok && nft->state) {
+        /* our picture of the tables may be stale (someone edited them):
+         * read them back and try once more */
+        g_clear_pointer(&nft->state, nwf_nft_state_free);
+        ok = commit_once(nft, t->ops, error);
+    } else if (!ok) {
+        g_propagate_error(error, g_steal_pointer(&first));
+    }
+    if (!ok)
+        g_clear_pointer(&nft->state, nwf_nft_state_free);
+    nft_txn_abort(txn);
+    return ok;
+}
+
+static void
+nft_free(NwfBackend *backend)
+{
+    NftBackend *nft = (NftBackend *)backend;
+
+    if (!nft)
+        return;
+    if (nft->ctx)
+        nft_ctx_free(nft->ctx);
+    nwf_nft_state_free(nft->state);
+    g_free(nft);
+}
+
+static const NwfBackendOps nft_ops = {
+    .name = "nftables",
+    .probe = nft_probe,
+    .render = nft_render,
+    .txn_begin = nft_txn_begin,
+    .txn_set_port = nft_txn_set_port,
+    .txn_remove_port = nft_txn_remove_port,
+    .txn_commit = nft_txn_commit,
+    .txn_abort = nft_txn_abort,
+    .port_matches = NULL,
+    .free = nft_free,
+};
+
+NwfBackend *
+nwf_backend_nft_new(void)
+{
+    NftBackend *nft = g_new0(NftBackend, 1);
+
+    nft->parent.ops = &nft_ops;
+    return &nft->parent;
+}
+
+void
+nwf_backend_nft_set_counters(NwfBackend *backend, gboolean counters)
+{
+    g_return_if_fail(backend && backend->ops == &nft_ops);
+    ((NftBackend *)backend)->counters = counters;
+}
+
+const NwfNftFeatures *
+nwf_backend_nft_features(NwfBackend *backend)
+{
+    g_return_val_if_fail(backend && backend->ops == &nft_ops, NULL);
+    return ((NftBackend *)backend)->probed ? &((NftBackend *)backend)->features : NULL;
+}
+
+GPtrArray *
+nwf_backend_nft_port_stats(NwfBackend *backend, const char *ifname, GError **error)
+{
+    NftBackend *nft = (NftBackend *)backend;
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)nwf_nft_rule_stats_free);
+    g_autoptr(NwfNftState) state = NULL;
+    NwfNftPortState *port;
+
+    g_return_val_if_fail(backend && backend->ops == &nft_ops, NULL);
+    state = nwf_nft_state_load(backend_ctx(nft), error);
+    if (!state)
+        return NULL;
+    port = g_hash_table_lookup(state->ports, ifname);
+    if (!port)
+        return g_steal_pointer(&out);
+    for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++) {
+        g_autoptr(GList) names = g_list_sort(g_hash_table_get_keys(port->chains[t]),
+                                             (GCompareFunc)g_strcmp0);
+        for (GList *l = names; l; l = l->next) {
+            g_autofree char *cmd = g_strdup_printf("list chain %s " NWF_NFT_TABLE_NAME " %s",
+                                                   t == NWF_NFT_BRIDGE ? "bridge" : "inet",
+                                                   (const char *)l->data);
+            g_autofree char *listing = NULL;
+            if (!nwf_nft_run(backend_ctx(nft), cmd, "read the rule counters", &listing, error))
+                return NULL;
+            nwf_nft_stats_parse(out, l->data, listing);
+        }
+    }
+    return g_steal_pointer(&out);
+}

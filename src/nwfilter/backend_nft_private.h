@@ -1,0 +1,117 @@
+/* Internals of the nftables backend, shared by its files:
+ *   backend_nft_render.c   rule program -> per-port chains and rule text
+ *   backend_nft_script.c   the owned tables' skeleton and per-port scripts
+ *   backend_nft_state.c    what our tables hold now (read back once, cached)
+ *   backend_nft_probe.c    kernel feature detection
+ *   backend_nft.c          context, transactions, the backend vtable */
+#pragma once
+
+#include <nftables/libnftables.h>
+
+#include "nwfilter/backend.h"
+#include "nwfilter/backend_nft.h"
+
+/* The two tables we own. */
+typedef enum {
+    NWF_NFT_BRIDGE,        /* table bridge nwfilter: ethernet layer, port marks */
+    NWF_NFT_INET,          /* table inet nwfilter: IPv4/IPv6 layers */
+    NWF_NFT_TABLE_LAST
+} NwfNftTable;
+
+#define NWF_NFT_TABLE_NAME "nwfilter"
+
+/* Port ids live in the packet mark: the sending port's id in the low half,
+ * the receiving port's id in the high half. */
+#define NWF_NFT_PORT_ID_MAX 0xffff
+
+typedef struct {
+    NwfNftTable table;
+    char *name;
+    GPtrArray *rules;      /* char*, rule text without "add rule T C" */
+} NwfNftChain;
+
+/* Everything one port's rule program puts into our tables, except what
+ * depends on the port's id (its mark chain and the id-keyed elements). */
+typedef struct {
+    char *ifname;
+    GPtrArray *chains;     /* NwfNftChain* */
+    gboolean eth[NWF_ETH_DIR_LAST];    /* root chain present: dispatch element */
+    gboolean ip[NWF_IP_FAMILY_LAST];   /* IP layer present: three chains + elements */
+} NwfNftPort;
+
+void nwf_nft_port_free(NwfNftPort *port);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfNftPort, nwf_nft_port_free)
+
+/* Whether IFNAME can name our chains (nft identifiers: a letter, '_' or '.'
+ * first, then letters, digits, '_', '.', '-'). Sets an error otherwise. */
+gboolean nwf_nft_ifname_check(const char *ifname, GError **error);
+
+/* Chain names. Interface names cannot contain '/', so "<if>/..." never
+ * collides between ports. */
+char *nwf_nft_chain_eth(const char *ifname, NwfEthDir dir);
+char *nwf_nft_chain_eth_sub(const char *ifname, NwfEthDir dir, const char *suffix);
+char *nwf_nft_chain_ip(const char *ifname, NwfIpFamily family, NwfIpChain chain);
+char *nwf_nft_chain_mark(const char *ifname);
+
+/* Render PROGRAM. COUNTERS adds a counter to every rule. */
+NwfNftPort *nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters,
+                                GError **error);
+
+/* Provenance comment of a rule: "<filter> <priority>[ <user comment>]". */
+char *nwf_nft_rule_comment(const NwfRuleInst *rule);
+
+/* --- kernel state (cache) --- */
+
+/* What one port holds in our tables. */
+typedef struct {
+    GHashTable *chains[NWF_NFT_TABLE_LAST];   /* chain name set */
+    guint id;                                 /* 0: no id (no IP layer) */
+} NwfNftPortState;
+
+typedef struct {
+    gboolean tables;       /* both tables and their skeleton exist */
+    GHashTable *ports;     /* ifname -> NwfNftPortState* */
+} NwfNftState;
+
+NwfNftPortState *nwf_nft_port_state_new(void);
+NwfNftPortState *nwf_nft_port_state_copy(const NwfNftPortState *src);
+void nwf_nft_port_state_free(NwfNftPortState *state);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfNftPortState, nwf_nft_port_state_free)
+
+NwfNftState *nwf_nft_state_new(void);
+NwfNftState *nwf_nft_state_copy(const NwfNftState *src);
+void nwf_nft_state_free(NwfNftState *state);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfNftState, nwf_nft_state_free)
+
+/* Read our tables' chains and port ids from the kernel. */
+NwfNftState *nwf_nft_state_load(struct nft_ctx *ctx, GError **error);
+
+/* The lowest id no port in STATE uses; 0 when all are taken. */
+guint nwf_nft_state_free_id(const NwfNftState *state);
+
+/* Run CMDS in CTX; on failure set an error quoting nft's message. WHAT says
+ * what was being done ("apply", "read"). Output (if any) goes to *OUTPUT. */
+gboolean nwf_nft_run(struct nft_ctx *ctx, const char *cmds, const char *what, char **output,
+                     GError **error);
+
+/* Append to OUT (NwfNftRuleStats*) the rules of a "list chain CHAIN" output
+ * that carry a counter and our provenance comment. */
+void nwf_nft_stats_parse(GPtrArray *out, const char *chain, const char *listing);
+
+/* --- scripts --- */
+
+/* Commands creating both tables, their maps, base chains and dispatch. */
+void nwf_nft_script_skeleton(GString *script);
+
+/* Commands turning OLD (NULL: nothing) into NEW (NULL: nothing) for port
+ * IFNAME; ID is the port's id when NEW has an IP layer. */
+void nwf_nft_script_port(GString *script, const char *ifname, const NwfNftPortState *old,
+                         const NwfNftPort *new_port, guint id);
+
+/* The state NEW leaves behind (for the cache). */
+NwfNftPortState *nwf_nft_port_state_of(const NwfNftPort *port, guint id);
+
+/* --- probe --- */
+
+/* Check the kernel accepts what the layout needs; fills FEATURES. */
+gboolean nwf_nft_probe_kernel(struct nft_ctx *ctx, NwfNftFeatures *features, GError **error);

@@ -1,0 +1,762 @@
+/* Rule program -> nftables chains and rule text.
+ *
+ * Layout (two tables only this project writes to, so other tools' reloads
+ * and flushes leave them alone):
+ *
+ * table bridge nwfilter   (ethernet layer; runs where ebtables' nat table did)
+ *   prerouting  hook prerouting -300   meta mark set iifname map @port_ids
+ *                                      iifname vmap @eth_out  -> <if>/out
+ *   forward     hook forward -300      oifname vmap @mark_to  -> <if>/mark
+ *   postrouting hook postrouting 300   oifname vmap @eth_in   -> <if>/in
+ *   <if>/out, <if>/in                  root chains (VM-out, VM-in)
+ *   <if>/out/<chain>, <if>/in/<chain>  protocol sub-chains, entered by jump so
+ *                                      running out of rules returns to the root
+ *   <if>/mark                          puts the port's id in the mark's high half
+ *
+ * table inet nwfilter     (IPv4/IPv6 layers: conntrack and reject work here,
+ *                          under br_netfilter, on kernels without bridge
+ *                          conntrack or bridge reject)
+ *   forward  hook forward 0   meta mark & 0xffff vmap @from4|6     -> <if>/from4|6
+ *                             meta mark & 0xffff0000 vmap @to4|6   -> <if>/to4|6
+ *   input    hook input 0     meta mark & 0xffff vmap @host4|6     -> <if>/host4|6
+ *
+ * The inet hooks only see the bridge device, so the bridge table carries the
+ * ports into the mark: the sending port's id (low 16 bits) on entry, the
+ * receiving port's id (high 16 bits) when the bridge forwards. Every
+ * dispatch is one map lookup, whatever the number of ports.
+ *
+ * Verdicts: ethernet accept/drop/return as written, reject drops (a bridge
+ * hook here cannot reject). IP layers: accept in from/host
+ * returns (libvirt's RETURN: the frame goes on to the destination port's
+ * chain), accept in to-VM accepts, reject is nft's reject (ICMP/ICMPv6 port
+ * unreachable, as iptables' REJECT). continue is nft's continue (no verdict;
+ * it also keeps rules that match nothing else valid). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "nwfilter/backend_nft_private.h"
+#include "util/nwf_error.h"
+
+#define STP_BGA "01:80:c2:00:00:00"
+/* nft keeps at most 128 bytes of rule comment */
+#define COMMENT_MAX 120
+
+void
+nwf_nft_port_free(NwfNftPort *port)
+{
+    if (!port)
+        return;
+    g_free(port->ifname);
+    g_ptr_array_unref(port->chains);
+    g_free(port);
+}
+
+static void
+chain_free(gpointer data)
+{
+    NwfNftChain *chain = data;
+
+    g_free(chain->name);
+    g_ptr_array_unref(chain->rules);
+    g_free(chain);
+}
+
+static NwfNftChain *
+port_add_chain(NwfNftPort *port, NwfNftTable table, char *name)
+{
+    NwfNftChain *chain = g_new0(NwfNftChain, 1);
+
+    chain->table = table;
+    chain->name = name;
+    chain->rules = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(port->chains, chain);
+    return chain;
+}
+
+gboolean
+nwf_nft_ifname_check(const char *ifname, GError **error)
+{
+    if (ifname && *ifname && strlen(ifname) < 16 &&
+        (g_ascii_isalpha(*ifname) || *ifname == '_' || *ifname == '.')) {
+        const char *p = ifname + 1;
+        while (*p && (g_ascii_isalnum(*p) || strchr("_.-", *p)))
+            p++;
+        if (!*p)
+            return TRUE;
+    }
+    nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
+                  "interface name '%s' cannot be used by the nftables backend: it must start "
+                  "with a letter, '_' or '.' and contain only letters, digits, '_', '.' and '-'",
+                  ifname ? ifname : "");
+    return FALSE;
+}
+
+char *
+nwf_nft_chain_eth(const char *ifname, NwfEthDir dir)
+{
+    return g_strdup_printf("%s/%s", ifname, dir == NWF_ETH_VM_OUT ? "out" : "in");
+}
+
+/* Filter chain names may hold ':', which nft identifiers cannot; '/' never
+ * appears in them, so the mapping stays one to one. */
+char *
+nwf_nft_chain_eth_sub(const char *ifname, NwfEthDir dir, const char *suffix)
+{
+    g_autofree char *root = nwf_nft_chain_eth(ifname, dir);
+    char *name = g_strdup_printf("%s/%s", root, suffix);
+
+    for (char *p = name + strlen(root) + 1; *p; p++) {
+        if (*p == ':')
+            *p = '/';
+    }
+    return name;
+}
+
+char *
+nwf_nft_chain_ip(const char *ifname, NwfIpFamily family, NwfIpChain chain)
+{
+    static const char *const names[NWF_IP_CHAIN_LAST] = { "from", "to", "host" };
+
+    return g_strdup_printf("%s/%s%c", ifname, names[chain], family == NWF_IP_V4 ? '4' : '6');
+}
+
+char *
+nwf_nft_chain_mark(const char *ifname)
+{
+    return g_strdup_printf("%s/mark", ifname);
+}
+
+/* --- value text ---------------------------------------------------------- */
+
+/* " LHS [!= ]VALUE" */
+static void G_GNUC_PRINTF(4, 5)
+match(GString *s, const char *lhs, gboolean negated, const char *fmt, ...)
+{
+    va_list ap;
+
+    g_string_append_printf(s, " %s %s", lhs, negated ? "!= " : "");
+    va_start(ap, fmt);
+    g_string_append_vprintf(s, fmt, ap);
+    va_end(ap);
+}
+
+static void
+mac_format(char buf[18], const guint8 *mac)
+{
+    g_snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+               mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+static guint64
+mac_number(const guint8 *mac)
+{
+    guint64 n = 0;
+
+    for (int i = 0; i < 6; i++)
+        n = (n << 8) | mac[i];
+    return n;
+}
+
+static gboolean
+mac_is_full(const guint8 *mask)
+{
+    for (int i = 0; i < 6; i++) {
+        if (mask[i] != 0xff)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* ether saddr / ether daddr, with an optional mask */
+static void
+mac_match(GString *s, const char *lhs, const NwfValue *addr, const NwfValue *mask)
+{
+    char a[18], m[18];
+    guint8 masked[6];
+
+    if (!addr->present)
+        return;
+    if (!mask || !mask->present || mac_is_full(mask->u.mac)) {
+        mac_format(a, addr->u.mac);
+        match(s, lhs, addr->negated, "%s", a);
+        return;
+    }
+    for (int i = 0; i < 6; i++)
+        masked[i] = addr->u.mac[i] & mask->u.mac[i];
+    mac_format(a, masked);
+    mac_format(m, mask->u.mac);
+    g_string_append_printf(s, " %s & %s %s %s", lhs, m, addr->negated ? "!=" : "==", a);
+}
+
+/* ip saddr A[/len] with the host bits cleared, as nft wants a prefix */
+static void
+ip_match(GString *s, const char *lhs, const NwfValue *addr, const NwfValue *mask)
+{
+    char buf[INET6_ADDRSTRLEN];
+    guint prefix;
+
+    if (!addr->present)
+        return;
+    if (addr->type == NWF_TYPE_IPV4_ADDR) {
+        guint32 host = ntohl(addr->u.ipv4.s_addr);
+        struct in_addr net;
+        prefix = mask && mask->present ? MIN(mask->u.num, 32u) : 32;
+        if (prefix < 32)
+            host &= prefix ? ~((1u << (32 - prefix)) - 1) : 0;
+        net.s_addr = htonl(host);
+        inet_ntop(AF_INET, &net, buf, sizeof(buf));
+        if (prefix < 32)
+            match(s, lhs, addr->negated, "%s/%u", buf, prefix);
+        else
+            match(s, lhs, addr->negated, "%s", buf);
+    } else {
+        struct in6_addr net = addr->u.ipv6;
+        prefix = mask && mask->present ? MIN(mask->u.num, 128u) : 128;
+        for (guint i = 0; i < 16; i++) {
+            guint keep = prefix > i * 8 ? MIN(prefix - i * 8, 8u) : 0;
+            net.s6_addr[i] &= (guint8)(0xff00 >> keep);
+        }
+        inet_ntop(AF_INET6, &net, buf, sizeof(buf));
+        if (prefix < 128)
+            match(s, lhs, addr->negated, "%s/%u", buf, prefix);
+        else
+            match(s, lhs, addr->negated, "%s", buf);
+    }
+}
+
+/* ip saddr A-B (an iprange) */
+static void
+ip_range_match(GString *s, const char *lhs, const NwfValue *from, const NwfValue *to)
+{
+    char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+    int af = from->type == NWF_TYPE_IPV4_ADDR ? AF_INET : AF_INET6;
+
+    inet_ntop(af, af == AF_INET ? (const void *)&from->u.ipv4 : (const void *)&from->u.ipv6,
+              a, sizeof(a));
+    if (!to->present) {
+        match(s, lhs, from->negated, "%s", a);
+        return;
+    }
+    inet_ntop(af, af == AF_INET ? (const void *)&to->u.ipv4 : (const void *)&to->u.ipv6,
+              b, sizeof(b));
+    match(s, lhs, from->negated, "%s-%s", a, b);
+}
+
+/* LHS lo[-hi] */
+static void
+range_match(GString *s, const char *lhs, const NwfValue *lo, const NwfValue *hi)
+{
+    if (!lo->present)
+        return;
+    if (hi && hi->present && hi->u.num != lo->u.num)
+        match(s, lhs, lo->negated, "%u-%u", lo->u.num, hi->u.num);
+    else
+        match(s, lhs, lo->negated, "%u", lo->u.num);
+}
+
+/* Raw payload LHS (BITS wide) equal to VALUE under a prefix mask of PREFIX
+ * bits (PREFIX >= BITS: exact). */
+static void
+raw_prefix_match(GString *s, const char *lhs, guint bits, guint64 value, guint prefix,
+                 gboolean negated)
+{
+    guint64 all = bits >= 64 ? G_MAXUINT64 : (G_GUINT64_CONSTANT(1) << bits) - 1;
+    guint64 mask;
+
+    if (prefix >= bits) {
+        match(s, lhs, negated, "0x%" G_GINT64_MODIFIER "x", value);
+        return;
+    }
+    mask = prefix ? (all << (bits - prefix)) & all : 0;
+    g_string_append_printf(s, " %s & 0x%" G_GINT64_MODIFIER "x %s 0x%" G_GINT64_MODIFIER "x",
+                           lhs, mask, negated ? "!=" : "==", value & mask);
+}
+
+static void
+raw_mac_match(GString *s, const char *lhs, const NwfValue *addr, const NwfValue *mask)
+{
+    guint64 value, m;
+
+    if (!addr->present)
+        return;
+    value = mac_number(addr->u.mac);
+    if (!mask || !mask->present || mac_is_full(mask->u.mac)) {
+        match(s, lhs, addr->negated, "0x%012" G_GINT64_MODIFIER "x", value);
+        return;
+    }
+    m = mac_number(mask->u.mac);
+    g_string_append_printf(s, " %s & 0x%012" G_GINT64_MODIFIER "x %s 0x%012" G_GINT64_MODIFIER "x",
+                           lhs, m, addr->negated ? "!=" : "==", value & m);
+}
+
+/* A printable, quote-free copy of TEXT for a rule comment. */
+static void
+comment_append_clean(GString *s, const char *text)
+{
+    for (const char *p = text; *p && s->len < COMMENT_MAX; p++)
+        g_string_append_c(s, (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? *p : '_');
+}
+
+char *
+nwf_nft_rule_comment(const NwfRuleInst *rule)
+{
+    GString *s = g_string_new(NULL);
+    const NwfValue *user = &rule->fields[NWF_FIELD_COMMENT];
+
+    for (const char *p = rule->origin.filter ? rule->origin.filter : ""; *p; p++)
+        g_string_append_c(s, g_ascii_isgraph(*p) && *p != '"' && *p != '\\' ? *p : '_');
+    if (s->len == 0)
+        g_string_append_c(s, '-');
+    g_string_truncate(s, MIN(s->len, 64u));
+    g_string_append_printf(s, " %d", rule->origin.priority);
+    if (user->present && user->u.str && *user->u.str) {
+        g_string_append_c(s, ' ');
+        comment_append_clean(s, user->u.str);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* --- ethernet layer ------------------------------------------------------ */
+
+static void
+eth_macs(GString *s, const NwfRuleInst *rule)
+{
+    mac_match(s, "ether saddr", &rule->fields[NWF_FIELD_SRCMACADDR],
+              &rule->fields[NWF_FIELD_SRCMACMASK]);
+    mac_match(s, "ether daddr", &rule->fields[NWF_FIELD_DSTMACADDR],
+              &rule->fields[NWF_FIELD_DSTMACMASK]);
+}
+
+/* STP BPDU fields as raw link-layer payload: 802.3 header (14 bytes), LLC
+ * 42 42 03 (3 bytes), then the BPDU. Offsets in bits. */
+static void
+eth_stp(GString *s, const NwfRuleInst *rule)
+{
+    static const struct {
+        NwfField lo, hi;
+        guint offset, bits;
+        gboolean mac;
+    } fields[] = {
+        { NWF_FIELD_STP_TYPE, NWF_FIELD_LAST, 160, 8, FALSE },
+        { NWF_FIELD_STP_FLAGS, NWF_FIELD_LAST, 168, 8, FALSE },
+        { NWF_FIELD_ROOT_PRIORITY, NWF_FIELD_ROOT_PRIORITY_HI, 176, 16, FALSE },
+        { NWF_FIELD_ROOT_ADDRESS, NWF_FIELD_ROOT_ADDRESS_MASK, 192, 48, TRUE },
+        { NWF_FIELD_ROOT_COST, NWF_FIELD_ROOT_COST_HI, 240, 32, FALSE },
+        { NWF_FIELD_SENDER_PRIORITY, NWF_FIELD_SENDER_PRIORITY_HI, 272, 16, FALSE },
+        { NWF_FIELD_SENDER_ADDRESS, NWF_FIELD_SENDER_ADDRESS_MASK, 288, 48, TRUE },
+        { NWF_FIELD_PORT, NWF_FIELD_PORT_HI, 336, 16, FALSE },
+        { NWF_FIELD_AGE, NWF_FIELD_AGE_HI, 352, 16, FALSE },
+        { NWF_FIELD_MAX_AGE, NWF_FIELD_MAX_AGE_HI, 368, 16, FALSE },
+        { NWF_FIELD_HELLO_TIME, NWF_FIELD_HELLO_TIME_HI, 384, 16, FALSE },
+        { NWF_FIELD_FORWARD_DELAY, NWF_FIELD_FORWARD_DELAY_HI, 400, 16, FALSE },
+    };
+    gboolean llc = FALSE;
+
+    mac_match(s, "ether saddr", &rule->fields[NWF_FIELD_SRCMACADDR],
+              &rule->fields[NWF_FIELD_SRCMACMASK]);
+    g_string_append(s, " ether daddr " STP_BGA);
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        const NwfValue *lo = &rule->fields[fields[i].lo];
+        const NwfValue *hi = fields[i].hi < NWF_FIELD_LAST ? &rule->fields[fields[i].hi] : NULL;
+        g_autofree char *lhs = g_strdup_printf("@ll,%u,%u", fields[i].offset, fields[i].bits);
+        if (!lo->present)
+            continue;
+        if (!llc) {
+            g_string_append(s, " @ll,112,24 0x424203");
+            llc = TRUE;
+        }
+        if (fields[i].mac)
+            raw_mac_match(s, lhs, lo, hi);
+        else
+            range_match(s, lhs, lo, hi);
+    }
+}
+
+/* ARP/RARP header fields as raw network-layer payload (RARP shares the
+ * layout, and nft's arp expressions would imply ethertype ARP). */
+static gboolean
+eth_arp(GString *s, const NwfRuleInst *rule, GError **error)
+{
+    const NwfValue *f = rule->fields;
+    const NwfValue *grat = &f[NWF_FIELD_GRATUITOUS];
+
+    eth_macs(s, rule);
+    g_string_append(s, rule->protocol == NWF_PROTO_RARP ? " ether type 0x8035" : " ether type arp");
+    range_match(s, "@nh,0,16", &f[NWF_FIELD_HWTYPE], NULL);
+    range_match(s, "@nh,48,16", &f[NWF_FIELD_OPCODE], NULL);
+    range_match(s, "@nh,16,16", &f[NWF_FIELD_PROTOCOLTYPE], NULL);
+    if (f[NWF_FIELD_ARPSRCIPADDR].present)
+        raw_prefix_match(s, "@nh,112,32", 32, ntohl(f[NWF_FIELD_ARPSRCIPADDR].u.ipv4.s_addr),
+                         f[NWF_FIELD_ARPSRCIPMASK].present ? f[NWF_FIELD_ARPSRCIPMASK].u.num : 32,
+                         f[NWF_FIELD_ARPSRCIPADDR].negated);
+    if (f[NWF_FIELD_ARPDSTIPADDR].present)
+        raw_prefix_match(s, "@nh,192,32", 32, ntohl(f[NWF_FIELD_ARPDSTIPADDR].u.ipv4.s_addr),
+                         f[NWF_FIELD_ARPDSTIPMASK].present ? f[NWF_FIELD_ARPDSTIPMASK].u.num : 32,
+                         f[NWF_FIELD_ARPDSTIPADDR].negated);
+    raw_mac_match(s, "@nh,64,48", &f[NWF_FIELD_ARPSRCMACADDR], NULL);
+    raw_mac_match(s, "@nh,144,48", &f[NWF_FIELD_ARPDSTMACADDR], NULL);
+    if (grat->present && grat->u.num) {
+        if (grat->negated) {
+            nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "%s",
+                          "the nftables backend cannot match non-gratuitous ARP "
+                          "(gratuitous with match='no')");
+            return FALSE;
+        }
+        /* sender IP == target IP, one byte at a time against the set of
+         * equal byte pairs (nft cannot compare two packet fields) */
+        for (guint i = 0; i < 4; i++)
+            g_string_append_printf(s, " @nh,%u,8 . @nh,%u,8 @arp_same_byte", 112 + 8 * i,
+                                   192 + 8 * i);
+    }
+    return TRUE;
+}
+
+/* ICMPv6 type/code ranges of an ebtables-layer ipv6 rule: a missing start
+ * is 0, a missing end is the start if given, else 255. */
+static void
+icmp6_ranges(GString *s, const NwfRuleInst *rule)
+{
+    const NwfValue *t = &rule->fields[NWF_FIELD_ICMP_TYPE];
+    const NwfValue *te = &rule->fields[NWF_FIELD_ICMP_TYPEEND];
+    const NwfValue *c = &rule->fields[NWF_FIELD_ICMP_CODE];
+    const NwfValue *ce = &rule->fields[NWF_FIELD_ICMP_CODEEND];
+    guint tlo, thi, clo, chi;
+
+    if (!t->present && !te->present && !c->present && !ce->present)
+        return;
+    tlo = t->present ? t->u.num : 0;
+    thi = te->present ? te->u.num : (t->present ? t->u.num : 255);
+    clo = c->present ? c->u.num : 0;
+    chi = ce->present ? ce->u.num : (c->present ? c->u.num : 255);
+    g_string_append_printf(s, " icmpv6 type . icmpv6 code %s{ ", t->negated ? "!= " : "");
+    if (tlo == thi)
+        g_string_append_printf(s, "%u", tlo);
+    else
+        g_string_append_printf(s, "%u-%u", tlo, thi);
+    if (clo == chi)
+        g_string_append_printf(s, " . %u }", clo);
+    else
+        g_string_append_printf(s, " . %u-%u }", clo, chi);
+}
+
+static void
+eth_ip(GString *s, const NwfRuleInst *rule)
+{
+    const NwfValue *f = rule->fields;
+    gboolean v6 = rule->protocol == NWF_PROTO_IPV6;
+
+    eth_macs(s, rule);
+    g_string_append(s, v6 ? " ether type ip6" : " ether type ip");
+    ip_match(s, v6 ? "ip6 saddr" : "ip saddr", &f[NWF_FIELD_SRCIPADDR], &f[NWF_FIELD_SRCIPMASK]);
+    ip_match(s, v6 ? "ip6 daddr" : "ip daddr", &f[NWF_FIELD_DSTIPADDR], &f[NWF_FIELD_DSTIPMASK]);
+    /* ebtables' --ip6-protocol skips extension headers, as meta l4proto does */
+    range_match(s, v6 ? "meta l4proto" : "ip protocol", &f[NWF_FIELD_PROTOCOL], NULL);
+    range_match(s, "th sport", &f[NWF_FIELD_SRCPORTSTART], &f[NWF_FIELD_SRCPORTEND]);
+    range_match(s, "th dport", &f[NWF_FIELD_DSTPORTSTART], &f[NWF_FIELD_DSTPORTEND]);
+    if (v6) {
+        icmp6_ranges(s, rule);
+    } else if (f[NWF_FIELD_DSCP].present) {
+        /* ebtables compares the whole TOS byte with the unshifted value */
+        match(s, "@nh,8,8", f[NWF_FIELD_DSCP].negated, "0x%02x", f[NWF_FIELD_DSCP].u.num);
+    }
+}
+
+static const char *
+eth_verdict(NwfAction action)
+{
+    switch (action) {
+    case NWF_ACTION_ACCEPT:
+        return "accept";
+    case NWF_ACTION_RETURN:
+        return "return";
+    case NWF_ACTION_CONTINUE:
+        return "continue";
+    case NWF_ACTION_DROP:
+    case NWF_ACTION_REJECT:
+    default:
+        return "drop";
+    }
+}
+
+/* Append the statements (counter, verdict, comment) and store the rule. */
+static void
+rule_finish(NwfNftChain *chain, GString *s, const NwfRuleInst *rule, const char *verdict,
+            gboolean counters)
+{
+    g_autofree char *comment = nwf_nft_rule_comment(rule);
+
+    if (counters)
+        g_string_append(s, " counter");
+    g_string_append_printf(s, " %s", verdict);
+    g_string_append_printf(s, " comment \"%s\"", comment);
+    g_ptr_array_add(chain->rules, g_strdup(s->str[0] == ' ' ? s->str + 1 : s->str));
+}
+
+static gboolean
+eth_rule(NwfNftChain *chain, const NwfRuleInst *rule, gboolean counters, GError **error)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    const NwfValue *f = rule->fields;
+
+    switch (rule->protocol) {
+    case NWF_PROTO_MAC:
+        eth_macs(s, rule);
+        if (f[NWF_FIELD_PROTOCOLID].present)
+            match(s, "ether type", f[NWF_FIELD_PROTOCOLID].negated, "0x%04x",
+                  f[NWF_FIELD_PROTOCOLID].u.num);
+        break;
+    case NWF_PROTO_VLAN:
+        eth_macs(s, rule);
+        g_string_append(s, " ether type 0x8100");
+        range_match(s, "vlan id", &f[NWF_FIELD_VLANID], NULL);
+        if (f[NWF_FIELD_ENCAP_PROTOCOL].present)
+            match(s, "vlan type", f[NWF_FIELD_ENCAP_PROTOCOL].negated, "0x%04x",
+                  f[NWF_FIELD_ENCAP_PROTOCOL].u.num);
+        break;
+    case NWF_PROTO_STP:
+        eth_stp(s, rule);
+        break;
+    case NWF_PROTO_ARP:
+    case NWF_PROTO_RARP:
+        if (!eth_arp(s, rule, error))
+            return FALSE;
+        break;
+    case NWF_PROTO_IP:
+    case NWF_PROTO_IPV6:
+        eth_ip(s, rule);
+        break;
+    default:
+        break;
+    }
+    rule_finish(chain, s, rule, eth_verdict(rule->action), counters);
+    return TRUE;
+}
+
+static const char *
+eth_jump_match(NwfChainKind kind)
+{
+    switch (kind) {
+    case NWF_CHAIN_STP:
+        return "ether daddr " STP_BGA " ";
+    case NWF_CHAIN_VLAN:
+        return "ether type 0x8100 ";
+    case NWF_CHAIN_ARP:
+        return "ether type arp ";
+    case NWF_CHAIN_RARP:
+        return "ether type 0x8035 ";
+    case NWF_CHAIN_IPV4:
+        return "ether type ip ";
+    case NWF_CHAIN_IPV6:
+        return "ether type ip6 ";
+    case NWF_CHAIN_MAC:
+    default:
+        return "";
+    }
+}
+
+static gboolean
+eth_render(NwfNftPort *port, const NwfRuleProgram *program, NwfEthDir dir, gboolean counters,
+           GError **error)
+{
+    const NwfEthChains *eth = &program->eth[dir];
+    NwfNftChain *root;
+
+    if (!eth->present)
+        return TRUE;
+    port->eth[dir] = TRUE;
+    root = port_add_chain(port, NWF_NFT_BRIDGE, nwf_nft_chain_eth(program->ifname, dir));
+    for (guint i = 0; i < eth->subchains->len; i++) {
+        const NwfEthSubChain *sub = g_ptr_array_index(eth->subchains, i);
+        NwfNftChain *chain = port_add_chain(port, NWF_NFT_BRIDGE,
+                                            nwf_nft_chain_eth_sub(program->ifname, dir,
+                                                                  sub->suffix));
+        for (guint j = 0; j < sub->rules->len; j++) {
+            if (!eth_rule(chain, g_ptr_array_index(sub->rules, j), counters, error))
+                return FALSE;
+        }
+    }
+    for (guint i = 0; i < eth->entries->len; i++) {
+        const NwfEthEntry *entry = g_ptr_array_index(eth->entries, i);
+        if (entry->kind == NWF_ETH_ENTRY_RULE) {
+            if (!eth_rule(root, entry->rule, counters, error))
+                return FALSE;
+        } else {
+            g_autofree char *target = nwf_nft_chain_eth_sub(program->ifname, dir,
+                                                           entry->subchain->suffix);
+            g_ptr_array_add(root->rules, g_strdup_printf("%s%sjump %s",
+                                                         eth_jump_match(entry->subchain->kind),
+                                                         counters ? "counter " : "", target));
+        }
+    }
+    return TRUE;
+}
+
+/* --- IP layers ----------------------------------------------------------- */
+
+/* IP protocol number of an IP-layer element; 0 for all and all-ipv6 */
+static const guint8 ip_l4proto[NWF_PROTO_LAST] = {
+    [NWF_PROTO_TCP] = 6, [NWF_PROTO_TCP_IPV6] = 6,
+    [NWF_PROTO_UDP] = 17, [NWF_PROTO_UDP_IPV6] = 17,
+    [NWF_PROTO_UDPLITE] = 136, [NWF_PROTO_UDPLITE_IPV6] = 136,
+    [NWF_PROTO_ESP] = 50, [NWF_PROTO_ESP_IPV6] = 50,
+    [NWF_PROTO_AH] = 51, [NWF_PROTO_AH_IPV6] = 51,
+    [NWF_PROTO_SCTP] = 132, [NWF_PROTO_SCTP_IPV6] = 132,
+    [NWF_PROTO_ICMP] = 1, [NWF_PROTO_ICMPV6] = 58, [NWF_PROTO_IGMP] = 2,
+};
+
+static void
+ct_state_text(GString *s, guint state)
+{
+    static const struct {
+        guint bit;
+        const char *name;
+    } names[] = {
+        { NWF_STATE_NEW, "new" }, { NWF_STATE_ESTABLISHED, "established" },
+        { NWF_STATE_RELATED, "related" }, { NWF_STATE_INVALID, "invalid" },
+    };
+    gboolean first = TRUE;
+
+    g_string_append(s, " ct state ");
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (state & names[i].bit) {
+            g_string_append_printf(s, "%s%s", first ? "" : ",", names[i].name);
+            first = FALSE;
+        }
+    }
+}
+
+static void
+ip_side(GString *s, const NwfRuleInst *rule, gboolean v6, gboolean dst)
+{
+    const NwfValue *addr = &rule->fields[dst ? NWF_FIELD_DSTIPADDR : NWF_FIELD_SRCIPADDR];
+    const NwfValue *mask = &rule->fields[dst ? NWF_FIELD_DSTIPMASK : NWF_FIELD_SRCIPMASK];
+    const NwfValue *from = &rule->fields[dst ? NWF_FIELD_DSTIPFROM : NWF_FIELD_SRCIPFROM];
+    const NwfValue *to = &rule->fields[dst ? NWF_FIELD_DSTIPTO : NWF_FIELD_SRCIPTO];
+    const char *lhs = v6 ? (dst ? "ip6 daddr" : "ip6 saddr") : (dst ? "ip daddr" : "ip saddr");
+
+    if (addr->present)
+        ip_match(s, lhs, addr, mask);
+    else if (from->present)
+        ip_range_match(s, lhs, from, to);
+}
+
+static const char *
+ip_verdict(NwfAction action, NwfIpChain which)
+{
+    switch (action) {
+    case NWF_ACTION_ACCEPT:
+        /* from-VM traffic goes on to the destination port's chain */
+        return which == NWF_IP_TO_VM ? "accept" : "return";
+    case NWF_ACTION_DROP:
+        return "drop";
+    case NWF_ACTION_REJECT:
+        return "reject";
+    case NWF_ACTION_RETURN:
+        return "return";
+    case NWF_ACTION_CONTINUE:
+    default:
+        return "continue";
+    }
+}
+
+static gboolean
+ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpChain which,
+        gboolean counters, GError **error)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    const NwfValue *f = rule->fields;
+    gboolean v6 = family == NWF_IP_V6;
+    guint l4 = ip_l4proto[rule->protocol];
+
+    if (f[NWF_FIELD_IPSET].present) {
+        nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
+                      "ipset '%s' cannot be matched by the nftables backend (nftables has no "
+                      "access to ipset sets); use the ebiptables backend for this filter",
+                      f[NWF_FIELD_IPSET].u.str);
+        return FALSE;
+    }
+    if (l4)
+        g_string_append_printf(s, " meta l4proto %u", l4);
+    mac_match(s, "ether saddr", &f[NWF_FIELD_SRCMACADDR], NULL);
+    ip_side(s, rule, v6, FALSE);
+    ip_side(s, rule, v6, TRUE);
+    if (f[NWF_FIELD_DSCP].present)
+        match(s, v6 ? "ip6 dscp" : "ip dscp", f[NWF_FIELD_DSCP].negated, "%u",
+              f[NWF_FIELD_DSCP].u.num);
+    if (f[NWF_FIELD_TCP_FLAGS].present)
+        g_string_append_printf(s, " tcp flags & 0x%02x %s 0x%02x",
+                               f[NWF_FIELD_TCP_FLAGS].u.tcp_flags.mask,
+                               f[NWF_FIELD_TCP_FLAGS].negated ? "!=" : "==",
+                               f[NWF_FIELD_TCP_FLAGS].u.tcp_flags.flags &
+                                   f[NWF_FIELD_TCP_FLAGS].u.tcp_flags.mask);
+    range_match(s, "th sport", &f[NWF_FIELD_SRCPORTSTART], &f[NWF_FIELD_SRCPORTEND]);
+    range_match(s, "th dport", &f[NWF_FIELD_DSTPORTSTART], &f[NWF_FIELD_DSTPORTEND]);
+    if (f[NWF_FIELD_TCP_OPTION].present)
+        g_string_append_printf(s, " tcp option %u %s", f[NWF_FIELD_TCP_OPTION].u.num,
+                               f[NWF_FIELD_TCP_OPTION].negated ? "missing" : "exists");
+    if (f[NWF_FIELD_ICMP_TYPE].present) {
+        const char *icmp = rule->protocol == NWF_PROTO_ICMPV6 ? "icmpv6" : "icmp";
+        const NwfValue *type = &f[NWF_FIELD_ICMP_TYPE];
+        const NwfValue *code = &f[NWF_FIELD_ICMP_CODE];
+        if (code->present)
+            g_string_append_printf(s, " %s type . %s code %s{ %u . %u }", icmp, icmp,
+                                   type->negated ? "!= " : "", type->u.num, code->u.num);
+        else
+            g_string_append_printf(s, " %s type %s%u", icmp, type->negated ? "!= " : "",
+                                   type->u.num);
+    }
+    if (rule->ct_state)
+        ct_state_text(s, rule->ct_state);
+    if (rule->ct_dir != NWF_CT_DIR_NONE)
+        g_string_append_printf(s, " ct direction %s",
+                               rule->ct_dir == NWF_CT_DIR_ORIGINAL ? "original" : "reply");
+    if (f[NWF_FIELD_CONNLIMIT_ABOVE].present)
+        g_string_append_printf(s, " ct count %s%u",
+                               f[NWF_FIELD_CONNLIMIT_ABOVE].negated ? "" : "over ",
+                               f[NWF_FIELD_CONNLIMIT_ABOVE].u.num);
+    rule_finish(chain, s, rule, ip_verdict(rule->action, which), counters);
+    return TRUE;
+}
+
+static gboolean
+ip_render(NwfNftPort *port, const NwfRuleProgram *program, NwfIpFamily family,
+          gboolean counters, GError **error)
+{
+    const NwfIpChains *ip = &program->ip[family];
+
+    if (!ip->present)
+        return TRUE;
+    port->ip[family] = TRUE;
+    for (NwfIpChain which = 0; which < NWF_IP_CHAIN_LAST; which++) {
+        NwfNftChain *chain = port_add_chain(port, NWF_NFT_INET,
+                                            nwf_nft_chain_ip(program->ifname, family, which));
+        for (guint i = 0; i < ip->chains[which]->len; i++) {
+            if (!ip_rule(chain, g_ptr_array_index(ip->chains[which], i), family, which,
+                         counters, error))
+                return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+NwfNftPort *
+nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters, GError **error)
+{
+    g_autoptr(NwfNftPort) port = g_new0(NwfNftPort, 1);
+
+    if (!nwf_nft_ifname_check(program->ifname, error))
+        return NULL;
+    port->ifname = g_strdup(program->ifname);
+    port->chains = g_ptr_array_new_with_free_func(chain_free);
+    for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
+        if (!eth_render(port, program, dir, counters, error))
+            return NULL;
+    }
+    for (NwfIpFamily family = 0; family < NWF_IP_FAMILY_LAST; family++) {
+        if (!ip_render(port, program, family, counters, error))
+            return NULL;
+    }
+    return g_steal_pointer(&port);
+}
