@@ -11,6 +11,12 @@ Deliberate difference from the spec text: section 9.7 gives no-ip-spoofing's
 (the Debian package and upstream) ships 500 and 1000, like the sibling
 no-ipv6-spoofing filter, so the table below follows libvirt.
 
+qemu-announce-self-rarp: only the 'out' rule matches the frame's source MAC
+against $MAC; the 'in' rule checks the RARP payload MACs and the broadcast
+destination but not the sender, since an announcement arriving for the guest
+comes from elsewhere. This is libvirt's filter; section 9.7 summarizes both
+rules together.
+
 Each filter maps to (chain, printed chain priority or None, entries). An
 entry is ('ref', FILTER) or ('rule', ACTION, DIRECTION, PRIORITY, PROTOCOL,
 ATTRIBUTES) where PROTOCOL is the protocol element's name, or None for a rule
