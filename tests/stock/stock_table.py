@@ -12,10 +12,9 @@ Deliberate difference from the spec text: section 9.7 gives no-ip-spoofing's
 no-ipv6-spoofing filter, so the table below follows libvirt.
 
 qemu-announce-self-rarp: only the 'out' rule matches the frame's source MAC
-against $MAC; the 'in' rule checks the RARP payload MACs and the broadcast
-destination but not the sender, since an announcement arriving for the guest
-comes from elsewhere. This is libvirt's filter; section 9.7 summarizes both
-rules together.
+against $MAC; the 'in' rule checks the RARP payload MACs, the addresses and
+the broadcast destination but not the frame's source MAC. That is how
+libvirt 9.0 ships it; section 9.7 summarizes both rules in one line.
 
 Each filter maps to (chain, printed chain priority or None, entries). An
 entry is ('ref', FILTER) or ('rule', ACTION, DIRECTION, PRIORITY, PROTOCOL,
