@@ -19,6 +19,7 @@ static const NwfToolCommand commands[] = {
     { "compile", nwf_cmd_compile, "print the firewall commands a binding compiles to" },
     { "format", nwf_cmd_format, "print a filter (or --binding) as libvirt's dumpxml does" },
     { "remove", nwf_cmd_remove, "remove a port's firewall rules in this network namespace" },
+    { "trace", nwf_cmd_trace, "evaluate a frame against a binding's rules: verdict and deciding rules" },
     { "validate", nwf_cmd_validate, "check filter (or --binding) XML as libvirt's define does" },
     { NULL, NULL, NULL }
 };
