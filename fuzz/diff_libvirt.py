@@ -54,13 +54,22 @@ def main():
                 if ours[0] == 'OK' and theirs[0] == 'OK':
                     kind = 'same output' if ours[1] == theirs[1] else 'different output'
                 elif ours[0] == 'ERR' and theirs[0] == 'ERR':
-                    kind = 'both reject'
+                    ours_msg = ours[1].removeprefix('error: ')
+                    theirs_msg = theirs[1].split(' ', 2)[2] if theirs[1].count(' ') >= 2 else theirs[1]
+                    if ours_msg == theirs_msg:
+                        kind = 'both reject, same message'
+                    elif ours_msg.startswith('(nwfilter') and theirs_msg.startswith('(nwfilter'):
+                        kind = 'both reject as not well-formed'
+                    else:
+                        kind = 'both reject, different message'
+                        ours = ours[0], ours_msg
+                        theirs = theirs[0], theirs_msg
                 elif ours[0] == 'ERR':
                     kind = 'only we reject'
                 else:
                     kind = 'only libvirt rejects'
                 counts[kind] += 1
-                if kind not in ('same output', 'both reject'):
+                if kind not in ('same output', 'both reject, same message', 'both reject as not well-formed'):
                     examples[kind].append((name,) + first_difference(ours[1], theirs[1]))
         for kind, n in sorted(counts.items()):
             print(f'{kind}: {n}')

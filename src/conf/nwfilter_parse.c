@@ -286,14 +286,12 @@ parse_chain(NwfFilterDef *def, const char *chain, GError **error)
     return FALSE;
 }
 
+/* libvirt accepts these and fails only when saving the config file; refuse
+ * them up front, but after every check libvirt makes, so that a document
+ * with other errors gets libvirt's message. */
 static gboolean
-check_filter_name(const char *name, GError **error)
+check_filter_name_chars(const char *name, GError **error)
 {
-    if (!name || !*name) {
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s", "filter has no name");
-        return FALSE;
-    }
-    /* libvirt only fails these when saving the config file */
     if (strchr(name, '/')) {
         nwf_error_set(error, NWF_ERR_XML_ERROR,
                       "filter name '%s' must not contain '/'", name);
@@ -331,8 +329,10 @@ parse_filter(xmlNode *root, GError **error)
     int chain_priority = 0;
 
     def->name = nwf_xml_prop(root, "name");
-    if (!check_filter_name(def->name, error))
+    if (!def->name || !*def->name) {
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s", "filter has no name");
         return NULL;
+    }
     if (priority && *priority) {
         if (!nwf_parse_int(priority, &chain_priority)) {
             nwf_error_set(error, NWF_ERR_INVALID_ARG, "Could not parse chain priority '%s'",
@@ -389,6 +389,8 @@ parse_filter(xmlNode *root, GError **error)
                 return NULL;
         }
     }
+    if (!check_filter_name_chars(def->name, error))
+        return NULL;
     return g_steal_pointer(&def);
 }
 
