@@ -109,14 +109,12 @@ pid_file_lock(const char *dir, GError **error)
 }
 
 static gboolean
-listen_all(NwfRpcServer *server, const NwfDaemonConfig *config, GError **error)
+listen_all(NwfRpcServer *server, const NwfDaemonConfig *config, GArray *inherited,
+           GError **error)
 {
-    g_autoptr(GArray) inherited = nwf_daemon_listen_fds(error);
     g_autofree char *rw = NULL;
     g_autofree char *ro = NULL;
 
-    if (!inherited)
-        return FALSE;
     if (inherited->len) {
         for (guint i = 0; i < inherited->len; i++) {
             NwfDaemonListenFd *lf = &g_array_index(inherited, NwfDaemonListenFd, i);
@@ -183,7 +181,11 @@ run(NwfDaemonConfig *config, GError **error)
     NwfBackend *backend;
     Daemon d;
     int lock_fd;
+    /* Read (and unset) the systemd variables before any thread exists. */
+    g_autoptr(GArray) inherited = nwf_daemon_listen_fds(error);
 
+    if (!inherited)
+        return 1;
     if (g_mkdir_with_parents(config->socket_dir, 0755) < 0 ||
         g_mkdir_with_parents(config->config_dir, 0755) < 0 ||
         g_mkdir_with_parents(config->state_dir, 0700) < 0) {
@@ -211,7 +213,7 @@ run(NwfDaemonConfig *config, GError **error)
     server_config.max_clients = config->max_clients;
     server_config.max_client_requests = config->max_client_requests;
     server = nwf_rpc_server_new(&server_config, &nwf_daemon_driver_ops, driver);
-    if (!listen_all(server, config, error))
+    if (!listen_all(server, config, inherited, error))
         return 1;
 
     loop = g_main_loop_new(NULL, FALSE);

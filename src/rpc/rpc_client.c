@@ -369,8 +369,10 @@ client_handle_message(NwfRpcClient *c, GBytes *msg)
         return;
     case NWF_RPC_TYPE_MESSAGE:
         if (hdr.prog == NWF_RPC_PROGRAM_KEEPALIVE && hdr.vers == NWF_RPC_PROTOCOL_VERSION &&
-            hdr.proc == NWF_RPC_KEEPALIVE_PING)
+            hdr.proc == NWF_RPC_KEEPALIVE_PING) {
+            g_debug("client fd %d: keepalive PING, answering PONG", c->fd);
             client_send_keepalive(c, NWF_RPC_KEEPALIVE_PONG);
+        }
         return;
     case NWF_RPC_TYPE_REPLY:
     case NWF_RPC_TYPE_STREAM:
