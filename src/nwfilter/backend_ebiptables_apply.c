@@ -29,44 +29,69 @@ argv_text(const char *const *argv)
     return g_strjoinv(" ", (char **)argv);
 }
 
-/* Run ARGV with INPUT on stdin; its stdout in *OUTPUT (may be NULL). */
-static gboolean
-run_tool(const char *const *argv, const char *input, char **output, GError **error)
+static void
+tool_error(GError **error, const char *const *argv, const char *input, const char *detail)
 {
-    g_autoptr(GError) local = NULL;
-    g_autoptr(GSubprocess) proc = NULL;
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
+    g_autofree char *cmd = argv_text(argv);
+    g_autofree char *line = NULL;
+    const char *at = detail ? strstr(detail, "line ") : NULL;
 
-    if (input)
-        flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
-    proc = g_subprocess_newv(argv, flags, &local);
-    if (!proc || !g_subprocess_communicate_utf8(proc, input, NULL, &out, &err, &local)) {
-        g_autofree char *cmd = argv_text(argv);
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "Failed to apply firewall rules %s: %s",
-                      cmd, local->message);
-        return FALSE;
+    /* name the batch line the tool refused, not just its number */
+    if (at && input) {
+        guint64 n = g_ascii_strtoull(at + 5, NULL, 10);
+        g_auto(GStrv) lines = g_strsplit(input, "\n", -1);
+        if (n >= 1 && n <= g_strv_length(lines))
+            line = g_strdup_printf(" (input line %" G_GUINT64_FORMAT ": %s)", n, lines[n - 1]);
     }
-    if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
-        g_autofree char *cmd = argv_text(argv);
-        g_autofree char *line = NULL;
-        const char *at = err ? strstr(err, "line ") : NULL;
+    nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "Failed to apply firewall rules %s: %s%s",
+                  cmd, detail ? detail : "", line ? line : "");
+}
 
-        /* name the batch line the tool refused, not just its number */
-        if (at && input) {
-            guint64 n = g_ascii_strtoull(at + 5, NULL, 10);
-            g_auto(GStrv) lines = g_strsplit(input, "\n", -1);
-            if (n >= 1 && n <= g_strv_length(lines))
-                line = g_strdup_printf(" (input line %" G_GUINT64_FORMAT ": %s)", n, lines[n - 1]);
+/* Run the N tools ARGVS[i] at the same time (different tools never touch
+ * the same tables), INPUTS[i] on stdin (NULL: none), stdout into
+ * OUTPUTS[i] (OUTPUTS may be NULL). Fails with the first failing tool. */
+static gboolean
+run_tools(guint n, const char *const *const *argvs, const char *const *inputs, char **outputs,
+          GError **error)
+{
+    g_autoptr(GPtrArray) procs = g_ptr_array_new_with_free_func(g_object_unref);
+    gboolean ok = TRUE;
+
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(GError) local = NULL;
+        GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
+        GSubprocess *proc;
+
+        if (inputs[i])
+            flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
+        proc = g_subprocess_newv(argvs[i], flags, &local);
+        if (!proc && ok) {
+            tool_error(error, argvs[i], NULL, local->message);
+            ok = FALSE;
         }
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "Failed to apply firewall rules %s: %s%s",
-                      cmd, err ? g_strstrip(err) : "", line ? line : "");
-        return FALSE;
+        g_ptr_array_add(procs, proc);
     }
-    if (output)
-        *output = g_steal_pointer(&out);
-    return TRUE;
+    for (guint i = 0; i < n; i++) {
+        GSubprocess *proc = g_ptr_array_index(procs, i);
+        g_autoptr(GError) local = NULL;
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+
+        if (!proc)
+            continue;
+        if (!g_subprocess_communicate_utf8(proc, inputs[i], NULL, &out, &err, &local)) {
+            if (ok)
+                tool_error(error, argvs[i], NULL, local->message);
+            ok = FALSE;
+        } else if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
+            if (ok)
+                tool_error(error, argvs[i], inputs[i], err ? g_strstrip(err) : NULL);
+            ok = FALSE;
+        } else if (outputs) {
+            outputs[i] = g_steal_pointer(&out);
+        }
+    }
+    return ok;
 }
 
 static const char *const *
@@ -123,17 +148,13 @@ snapshot_clear(Snapshot *snap)
     g_clear_pointer(&snap->rules, g_ptr_array_unref);
 }
 
-static gboolean
-snapshot_take(NwfFwTool tool, Snapshot *snap, GError **error)
+static void
+snapshot_parse(const char *text, Snapshot *snap)
 {
-    g_autofree char *out = NULL;
-    g_auto(GStrv) lines = NULL;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 
-    if (!run_tool(save_argv(tool), NULL, &out, error))
-        return FALSE;
     snap->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     snap->rules = g_ptr_array_new_with_free_func(g_free);
-    lines = g_strsplit(out, "\n", -1);
     for (guint i = 0; lines[i]; i++) {
         if (lines[i][0] == ':') {
             char *name = g_strndup(lines[i] + 1, strcspn(lines[i] + 1, " "));
@@ -142,7 +163,6 @@ snapshot_take(NwfFwTool tool, Snapshot *snap, GError **error)
             g_ptr_array_add(snap->rules, g_strdup(lines[i]));
         }
     }
-    return TRUE;
 }
 
 static gboolean
@@ -239,18 +259,29 @@ batch_addf(GPtrArray *batch, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Run the non-empty batches of all tools, in parallel. */
 static gboolean
-batch_run(NwfFwTool tool, GPtrArray *batch, GError **error)
+batches_run(GPtrArray **batches, GError **error)
 {
-    g_autoptr(GString) text = NULL;
+    const char *const *argvs[NWF_FW_LAST];
+    const char *inputs[NWF_FW_LAST];
+    g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+    guint n = 0;
 
-    if (batch->len == 0)
-        return TRUE;
-    text = g_string_new(tool == NWF_FW_EBTABLES ? "*nat\n" : "*filter\n");
-    for (guint i = 0; i < batch->len; i++)
-        g_string_append_printf(text, "%s\n", (const char *)g_ptr_array_index(batch, i));
-    g_string_append(text, "COMMIT\n");
-    return run_tool(restore_argv(tool), text->str, NULL, error);
+    for (guint t = 0; t < NWF_FW_LAST; t++) {
+        GString *text;
+        if (batches[t]->len == 0)
+            continue;
+        text = g_string_new(t == NWF_FW_EBTABLES ? "*nat\n" : "*filter\n");
+        for (guint i = 0; i < batches[t]->len; i++)
+            g_string_append_printf(text, "%s\n", (const char *)g_ptr_array_index(batches[t], i));
+        g_string_append(text, "COMMIT\n");
+        argvs[n] = restore_argv(t);
+        inputs[n] = text->str;
+        g_ptr_array_add(texts, g_string_free(text, FALSE));
+        n++;
+    }
+    return run_tools(n, argvs, inputs, NULL, error);
 }
 
 /* --- per-port plans ------------------------------------------------------ */
@@ -604,12 +635,6 @@ ipt_switch_lines(GPtrArray *batch, const Snapshot *snap, const NwfEbiptablesPlan
 
 /* --- the transaction ----------------------------------------------------- */
 
-static NwfFwTool
-family_tool(guint family)
-{
-    return nwf_fw_tool_for_family(family);
-}
-
 static void
 snapshots_clear(Snapshot *snaps)
 {
@@ -620,30 +645,58 @@ snapshots_clear(Snapshot *snaps)
 static gboolean
 snapshots_take(Snapshot *snaps, GError **error)
 {
+    const char *const *argvs[NWF_FW_LAST];
+    const char *inputs[NWF_FW_LAST] = { NULL };
+    char *outputs[NWF_FW_LAST] = { NULL };
+    gboolean ok;
+
+    for (guint t = 0; t < NWF_FW_LAST; t++)
+        argvs[t] = save_argv(t);
+    ok = run_tools(NWF_FW_LAST, argvs, inputs, outputs, error);
     for (guint t = 0; t < NWF_FW_LAST; t++) {
-        if (!snapshot_take(t, &snaps[t], error))
-            return FALSE;
+        if (ok)
+            snapshot_parse(outputs[t], &snaps[t]);
+        g_free(outputs[t]);
     }
-    return TRUE;
+    return ok;
 }
 
-/* Remove every temporary object of PLANS (phase 0 and rollback). */
-static gboolean
-remove_temporaries(GPtrArray *plans, const Snapshot *snaps, GError **error)
+static GPtrArray *
+batch_new(void)
 {
+    return g_ptr_array_new_with_free_func(g_free);
+}
+
+static void
+batches_free(GPtrArray **batches)
+{
+    for (guint t = 0; t < NWF_FW_LAST; t++)
+        g_ptr_array_unref(batches[t]);
+}
+
+/* Remove every temporary object of PLANS (phase 0 and rollback). Sets
+ * *DID_WORK when there was anything to remove. */
+static gboolean
+remove_temporaries(GPtrArray *plans, const Snapshot *snaps, gboolean *did_work, GError **error)
+{
+    GPtrArray *batches[NWF_FW_LAST];
+    gboolean ok;
+
+    *did_work = FALSE;
     for (guint t = 0; t < NWF_FW_LAST; t++) {
-        g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func(g_free);
+        batches[t] = batch_new();
         for (guint p = 0; p < plans->len; p++) {
             const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
             if (t == NWF_FW_EBTABLES)
-                ebt_remove_lines(batch, &snaps[t], plan->ifname, TRUE);
+                ebt_remove_lines(batches[t], &snaps[t], plan->ifname, TRUE);
             else
-                ipt_remove_lines(batch, &snaps[t], plan->ifname, TRUE);
+                ipt_remove_lines(batches[t], &snaps[t], plan->ifname, TRUE);
         }
-        if (!batch_run(t, batch, error))
-            return FALSE;
+        *did_work |= batches[t]->len > 0;
     }
-    return TRUE;
+    ok = batches_run(batches, error);
+    batches_free(batches);
+    return ok;
 }
 
 static void
@@ -651,8 +704,9 @@ rollback(GPtrArray *plans)
 {
     Snapshot snaps[NWF_FW_LAST] = { 0 };
     g_autoptr(GError) error = NULL;
+    gboolean did_work;
 
-    if (!snapshots_take(snaps, &error) || !remove_temporaries(plans, snaps, &error))
+    if (!snapshots_take(snaps, &error) || !remove_temporaries(plans, snaps, &did_work, &error))
         g_warning("cleaning up after a failed firewall update: %s", error->message);
     snapshots_clear(snaps);
 }
@@ -660,75 +714,74 @@ rollback(GPtrArray *plans)
 static gboolean
 build_all(GPtrArray *plans, const Snapshot *snaps, GError **error)
 {
-    for (guint t = 0; t < NWF_FW_LAST; t++) {
-        g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func(g_free);
-        gboolean base_done = FALSE;
+    GPtrArray *batches[NWF_FW_LAST];
+    gboolean base_done[NWF_FW_LAST] = { FALSE };
+    gboolean ok;
 
-        for (guint p = 0; p < plans->len; p++) {
-            const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
-            if (plan->remove)
+    for (guint t = 0; t < NWF_FW_LAST; t++)
+        batches[t] = batch_new();
+    for (guint p = 0; p < plans->len; p++) {
+        const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
+        if (plan->remove)
+            continue;
+        ebt_build_lines(batches[NWF_FW_EBTABLES], plan);
+        for (guint v = 0; v < NWF_IP_FAMILY_LAST; v++) {
+            NwfFwTool t = nwf_fw_tool_for_family(v);
+            if (!plan->ip_present[v])
                 continue;
-            if (t == NWF_FW_EBTABLES) {
-                ebt_build_lines(batch, plan);
-                continue;
-            }
-            for (guint v = 0; v < NWF_IP_FAMILY_LAST; v++) {
-                if (family_tool(v) != t || !plan->ip_present[v])
-                    continue;
-                if (!base_done)
-                    ipt_base_lines(batch, &snaps[t]);
-                base_done = TRUE;
-                ipt_build_lines(batch, &snaps[t], plan, v);
-            }
+            if (!base_done[t])
+                ipt_base_lines(batches[t], &snaps[t]);
+            base_done[t] = TRUE;
+            ipt_build_lines(batches[t], &snaps[t], plan, v);
         }
-        if (!batch_run(t, batch, error))
-            return FALSE;
     }
-    return TRUE;
+    ok = batches_run(batches, error);
+    batches_free(batches);
+    return ok;
 }
 
 static gboolean
 switch_all(GPtrArray *plans, const Snapshot *snaps, GError **error)
 {
-    for (guint t = 0; t < NWF_FW_LAST; t++) {
-        g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func(g_free);
-        for (guint p = 0; p < plans->len; p++) {
-            const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
-            if (t == NWF_FW_EBTABLES) {
-                ebt_switch_lines(batch, &snaps[t], plan);
-                continue;
-            }
-            for (guint v = 0; v < NWF_IP_FAMILY_LAST; v++) {
-                if (family_tool(v) == t)
-                    ipt_switch_lines(batch, &snaps[t], plan, v);
-            }
+    GPtrArray *batches[NWF_FW_LAST];
+    gboolean ok;
+
+    for (guint t = 0; t < NWF_FW_LAST; t++)
+        batches[t] = batch_new();
+    for (guint p = 0; p < plans->len; p++) {
+        const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
+        ebt_switch_lines(batches[NWF_FW_EBTABLES], &snaps[NWF_FW_EBTABLES], plan);
+        for (guint v = 0; v < NWF_IP_FAMILY_LAST; v++) {
+            NwfFwTool t = nwf_fw_tool_for_family(v);
+            ipt_switch_lines(batches[t], &snaps[t], plan, v);
         }
-        if (!batch_run(t, batch, error))
-            return FALSE;
     }
-    return TRUE;
+    ok = batches_run(batches, error);
+    batches_free(batches);
+    return ok;
 }
 
 gboolean
 nwf_ebiptables_apply(GPtrArray *plans, GError **error)
 {
     Snapshot snaps[NWF_FW_LAST] = { 0 };
-    gboolean ok;
+    gboolean ok, cleaned;
 
     if (plans->len == 0)
         return TRUE;
-    ok = snapshots_take(snaps, error) && remove_temporaries(plans, snaps, error);
-    snapshots_clear(snaps);
-    if (!ok)
-        return FALSE;
-    /* the live objects are unchanged by building, so one snapshot serves
-     * both the build and the switch */
-    if (!snapshots_take(snaps, error) || !build_all(plans, snaps, error)) {
+    if (!snapshots_take(snaps, error) || !remove_temporaries(plans, snaps, &cleaned, error)) {
         snapshots_clear(snaps);
-        rollback(plans);
         return FALSE;
     }
-    ok = switch_all(plans, snaps, error);
+    if (cleaned) {
+        /* leftovers of an interrupted run are gone: look again */
+        snapshots_clear(snaps);
+        if (!snapshots_take(snaps, error))
+            return FALSE;
+    }
+    /* building leaves the live objects alone, so the snapshot still
+     * describes them at the switch */
+    ok = build_all(plans, snaps, error) && switch_all(plans, snaps, error);
     snapshots_clear(snaps);
     if (!ok)
         rollback(plans);
