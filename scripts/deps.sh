@@ -7,7 +7,7 @@ pkgs=(
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libglib2.0-dev libxml2-dev libxml2-utils libtirpc-dev libnftables-dev
   nftables ebtables iptables ipset iproute2 conntrack kmod procps
-  python3 python3-scapy
+  python3 python3-scapy iputils-ping
   libvirt-clients libvirt0 libvirt-dev python3-libvirt
   gettext
 )
