@@ -162,7 +162,8 @@ check_resolved(CompileCtx *ctx, NwfCompileInfo *info, GError **error)
 {
     g_autoptr(GPtrArray) missing = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) listed = g_ptr_array_new();
-    gboolean ip_missing = FALSE, mac_missing = FALSE;
+    gboolean ip_missing = FALSE, mac_missing = FALSE, ipv6_missing = FALSE;
+    gboolean other_missing = FALSE;
     g_autofree char *joined = NULL;
 
     for (guint i = 0; i < ctx->insts->len; i++)
@@ -177,8 +178,20 @@ check_resolved(CompileCtx *ctx, NwfCompileInfo *info, GError **error)
             ip_missing = TRUE;
         else if (len == 3 && strncmp(text, "MAC", 3) == 0)
             mac_missing = TRUE;
-        else
+        else {
+            if (len == 4 && strncmp(text, "IPV6", 4) == 0)
+                ipv6_missing = TRUE;
+            else
+                other_missing = TRUE;
             g_ptr_array_add(listed, (gpointer)text);
+        }
+    }
+    /* Beyond libvirt, IPV6 is learned too (learn.h) when nothing but IP and
+     * IPV6 is missing. */
+    if (ipv6_missing && !other_missing && !mac_missing &&
+        info->learning != NWF_IP_LEARNING_NONE) {
+        info->needs_ipv6 = TRUE;
+        info->needs_ip = ip_missing;
     }
     if (listed->len == 0) {
         if (ip_missing) {

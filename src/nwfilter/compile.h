@@ -39,6 +39,10 @@ typedef struct {
      * 'none': the caller should learn the address and compile again. The
      * error is still set ("... unresolvable variables ...: IP"). */
     gboolean needs_ip;
+    /* Beyond libvirt (learn.h): TRUE when IPV6 is unresolved and nothing but
+     * IP and IPV6 is, and learning is not 'none'. needs_ip is then set too
+     * when IP is also missing. The error lists IPV6, as libvirt's would. */
+    gboolean needs_ipv6;
     NwfIpLearning learning;      /* the port's CTRL_IP_LEARNING */
 } NwfCompileInfo;
 
