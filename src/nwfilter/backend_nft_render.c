@@ -130,16 +130,36 @@ nwf_nft_chain_mark(const char *ifname)
 
 /* --- value text ---------------------------------------------------------- */
 
-/* " LHS [!= ]VALUE" */
-static void G_GNUC_PRINTF(4, 5)
-match(GString *s, const char *lhs, gboolean negated, const char *fmt, ...)
+/* " LHS VALUE", or negated " LHS & MASK != VALUE" (MASK: all ones of the
+ * field) or " LHS != VALUE" (MASK NULL: VALUE must be a range). nft 1.0.6
+ * merges adjacent payload comparisons into one, which would turn
+ * "a != x and b != y" into "(a, b) != (x, y)"; a mask or a range keeps
+ * each negated comparison on its own. */
+static void G_GNUC_PRINTF(5, 6)
+match(GString *s, const char *lhs, gboolean negated, const char *mask, const char *fmt, ...)
 {
     va_list ap;
 
-    g_string_append_printf(s, " %s %s", lhs, negated ? "!= " : "");
+    if (!negated)
+        g_string_append_printf(s, " %s ", lhs);
+    else if (mask)
+        g_string_append_printf(s, " %s & %s != ", lhs, mask);
+    else
+        g_string_append_printf(s, " %s != ", lhs);
     va_start(ap, fmt);
     g_string_append_vprintf(s, fmt, ap);
     va_end(ap);
+}
+
+/* A number; negated as a one-value range (see match()). */
+static void
+num_match(GString *s, const char *lhs, gboolean negated, guint value, gboolean hex)
+{
+    if (!negated)
+        g_string_append_printf(s, hex ? " %s 0x%04x" : " %s %u", lhs, value);
+    else
+        g_string_append_printf(s, hex ? " %s != 0x%04x-0x%04x" : " %s != %u-%u", lhs, value,
+                               value);
 }
 
 static void
@@ -180,7 +200,7 @@ mac_match(GString *s, const char *lhs, const NwfValue *addr, const NwfValue *mas
         return;
     if (!mask || !mask->present || mac_is_full(mask->u.mac)) {
         mac_format(a, addr->u.mac);
-        match(s, lhs, addr->negated, "%s", a);
+        match(s, lhs, addr->negated, "ff:ff:ff:ff:ff:ff", "%s", a);
         return;
     }
     for (int i = 0; i < 6; i++)
@@ -194,36 +214,28 @@ mac_match(GString *s, const char *lhs, const NwfValue *addr, const NwfValue *mas
 static void
 ip_match(GString *s, const char *lhs, const NwfValue *addr, const NwfValue *mask)
 {
-    char buf[INET6_ADDRSTRLEN];
-    guint prefix;
+    char net[INET6_ADDRSTRLEN], bits[INET6_ADDRSTRLEN];
+    gboolean v4 = addr->type == NWF_TYPE_IPV4_ADDR;
+    guint full = v4 ? 32 : 128;
+    guint prefix = mask && mask->present ? MIN(mask->u.num, full) : full;
+    guint8 a[16] = { 0 }, m[16] = { 0 };
 
     if (!addr->present)
         return;
-    if (addr->type == NWF_TYPE_IPV4_ADDR) {
-        guint32 host = ntohl(addr->u.ipv4.s_addr);
-        struct in_addr net;
-        prefix = mask && mask->present ? MIN(mask->u.num, 32u) : 32;
-        if (prefix < 32)
-            host &= prefix ? ~((1u << (32 - prefix)) - 1) : 0;
-        net.s_addr = htonl(host);
-        inet_ntop(AF_INET, &net, buf, sizeof(buf));
-        if (prefix < 32)
-            match(s, lhs, addr->negated, "%s/%u", buf, prefix);
-        else
-            match(s, lhs, addr->negated, "%s", buf);
-    } else {
-        struct in6_addr net = addr->u.ipv6;
-        prefix = mask && mask->present ? MIN(mask->u.num, 128u) : 128;
-        for (guint i = 0; i < 16; i++) {
-            guint keep = prefix > i * 8 ? MIN(prefix - i * 8, 8u) : 0;
-            net.s6_addr[i] &= (guint8)(0xff00 >> keep);
-        }
-        inet_ntop(AF_INET6, &net, buf, sizeof(buf));
-        if (prefix < 128)
-            match(s, lhs, addr->negated, "%s/%u", buf, prefix);
-        else
-            match(s, lhs, addr->negated, "%s", buf);
+    memcpy(a, v4 ? (const void *)&addr->u.ipv4 : (const void *)&addr->u.ipv6, full / 8);
+    for (guint i = 0; i < full / 8; i++) {
+        guint keep = prefix > i * 8 ? MIN(prefix - i * 8, 8u) : 0;
+        m[i] = (guint8)(0xff00 >> keep);
+        a[i] &= m[i];
     }
+    inet_ntop(v4 ? AF_INET : AF_INET6, a, net, sizeof(net));
+    inet_ntop(v4 ? AF_INET : AF_INET6, m, bits, sizeof(bits));
+    if (addr->negated)
+        match(s, lhs, TRUE, bits, "%s", net);
+    else if (prefix < full)
+        match(s, lhs, FALSE, NULL, "%s/%u", net, prefix);
+    else
+        match(s, lhs, FALSE, NULL, "%s", net);
 }
 
 /* ip saddr A-B (an iprange) */
@@ -236,12 +248,14 @@ ip_range_match(GString *s, const char *lhs, const NwfValue *from, const NwfValue
     inet_ntop(af, af == AF_INET ? (const void *)&from->u.ipv4 : (const void *)&from->u.ipv6,
               a, sizeof(a));
     if (!to->present) {
-        match(s, lhs, from->negated, "%s", a);
+        match(s, lhs, from->negated,
+              af == AF_INET ? "255.255.255.255" : "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+              "%s", a);
         return;
     }
     inet_ntop(af, af == AF_INET ? (const void *)&to->u.ipv4 : (const void *)&to->u.ipv6,
               b, sizeof(b));
-    match(s, lhs, from->negated, "%s-%s", a, b);
+    match(s, lhs, from->negated, NULL, "%s-%s", a, b);
 }
 
 /* LHS lo[-hi] */
@@ -251,9 +265,9 @@ range_match(GString *s, const char *lhs, const NwfValue *lo, const NwfValue *hi)
     if (!lo->present)
         return;
     if (hi && hi->present && hi->u.num != lo->u.num)
-        match(s, lhs, lo->negated, "%u-%u", lo->u.num, hi->u.num);
+        match(s, lhs, lo->negated, NULL, "%u-%u", lo->u.num, hi->u.num);
     else
-        match(s, lhs, lo->negated, "%u", lo->u.num);
+        num_match(s, lhs, lo->negated, lo->u.num, FALSE);
 }
 
 /* Raw payload LHS (BITS wide) equal to VALUE under a prefix mask of PREFIX
@@ -266,7 +280,8 @@ raw_prefix_match(GString *s, const char *lhs, guint bits, guint64 value, guint p
     guint64 mask;
 
     if (prefix >= bits) {
-        match(s, lhs, negated, "0x%" G_GINT64_MODIFIER "x", value);
+        g_autofree char *ones = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", all);
+        match(s, lhs, negated, ones, "0x%" G_GINT64_MODIFIER "x", value);
         return;
     }
     mask = prefix ? (all << (bits - prefix)) & all : 0;
@@ -283,7 +298,7 @@ raw_mac_match(GString *s, const char *lhs, const NwfValue *addr, const NwfValue 
         return;
     value = mac_number(addr->u.mac);
     if (!mask || !mask->present || mac_is_full(mask->u.mac)) {
-        match(s, lhs, addr->negated, "0x%012" G_GINT64_MODIFIER "x", value);
+        match(s, lhs, addr->negated, "0xffffffffffff", "0x%012" G_GINT64_MODIFIER "x", value);
         return;
     }
     m = mac_number(mask->u.mac);
@@ -459,7 +474,7 @@ eth_ip(GString *s, const NwfRuleInst *rule)
         icmp6_ranges(s, rule);
     } else if (f[NWF_FIELD_DSCP].present) {
         /* ebtables compares the whole TOS byte with the unshifted value */
-        match(s, "@nh,8,8", f[NWF_FIELD_DSCP].negated, "0x%02x", f[NWF_FIELD_DSCP].u.num);
+        num_match(s, "@nh,8,8", f[NWF_FIELD_DSCP].negated, f[NWF_FIELD_DSCP].u.num, FALSE);
     }
 }
 
@@ -504,16 +519,16 @@ eth_rule(NwfNftChain *chain, const NwfRuleInst *rule, gboolean counters, GError 
     case NWF_PROTO_MAC:
         eth_macs(s, rule);
         if (f[NWF_FIELD_PROTOCOLID].present)
-            match(s, "ether type", f[NWF_FIELD_PROTOCOLID].negated, "0x%04x",
-                  f[NWF_FIELD_PROTOCOLID].u.num);
+            num_match(s, "ether type", f[NWF_FIELD_PROTOCOLID].negated,
+                      f[NWF_FIELD_PROTOCOLID].u.num, TRUE);
         break;
     case NWF_PROTO_VLAN:
         eth_macs(s, rule);
         g_string_append(s, " ether type 0x8100");
         range_match(s, "vlan id", &f[NWF_FIELD_VLANID], NULL);
         if (f[NWF_FIELD_ENCAP_PROTOCOL].present)
-            match(s, "vlan type", f[NWF_FIELD_ENCAP_PROTOCOL].negated, "0x%04x",
-                  f[NWF_FIELD_ENCAP_PROTOCOL].u.num);
+            num_match(s, "vlan type", f[NWF_FIELD_ENCAP_PROTOCOL].negated,
+                      f[NWF_FIELD_ENCAP_PROTOCOL].u.num, TRUE);
         break;
     case NWF_PROTO_STP:
         eth_stp(s, rule);
@@ -683,8 +698,8 @@ ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpCh
     ip_side(s, rule, v6, FALSE);
     ip_side(s, rule, v6, TRUE);
     if (f[NWF_FIELD_DSCP].present)
-        match(s, v6 ? "ip6 dscp" : "ip dscp", f[NWF_FIELD_DSCP].negated, "%u",
-              f[NWF_FIELD_DSCP].u.num);
+        num_match(s, v6 ? "ip6 dscp" : "ip dscp", f[NWF_FIELD_DSCP].negated,
+                  f[NWF_FIELD_DSCP].u.num, FALSE);
     if (f[NWF_FIELD_TCP_FLAGS].present)
         g_string_append_printf(s, " tcp flags & 0x%02x %s 0x%02x",
                                f[NWF_FIELD_TCP_FLAGS].u.tcp_flags.mask,
@@ -704,8 +719,8 @@ ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpCh
             g_string_append_printf(s, " %s type . %s code %s{ %u . %u }", icmp, icmp,
                                    type->negated ? "!= " : "", type->u.num, code->u.num);
         else
-            g_string_append_printf(s, " %s type %s%u", icmp, type->negated ? "!= " : "",
-                                   type->u.num);
+            num_match(s, rule->protocol == NWF_PROTO_ICMPV6 ? "icmpv6 type" : "icmp type",
+                      type->negated, type->u.num, FALSE);
     }
     if (rule->ct_state)
         ct_state_text(s, rule->ct_state);
