@@ -17,6 +17,7 @@ typedef struct {
 static const NwfToolCommand commands[] = {
     { "apply", nwf_cmd_apply, "compile a binding and enforce it in this network namespace" },
     { "compile", nwf_cmd_compile, "print the firewall commands a binding compiles to" },
+    { "fingerprint", nwf_cmd_fingerprint, "hash what a binding enforces, to compare hosts" },
     { "format", nwf_cmd_format, "print a filter (or --binding) as libvirt's dumpxml does" },
     { "remove", nwf_cmd_remove, "remove a port's firewall rules in this network namespace" },
     { "trace", nwf_cmd_trace, "evaluate a frame against a binding's rules: verdict and deciding rules" },

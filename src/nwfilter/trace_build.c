@@ -93,9 +93,10 @@ take_number(Cursor *c, guint32 max, guint32 *out)
     if (!g_ascii_isdigit(text[0]))
         return fail(c, "expected a number");
     v = g_ascii_strtoull(text, &end, 0);
-    if (*end != '\0' || v > max)
-        return fail(c, max == G_MAXUINT32 ? "expected a number up to 4294967295"
-                                          : "number out of range");
+    if (*end != '\0')
+        return fail(c, "expected a number");
+    if (v > max)
+        return fail(c, "number out of range");
     *out = (guint32)v;
     c->pos++;
     return TRUE;

@@ -1,0 +1,77 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "conf/binding_def.h"
+#include "nwfilter/fingerprint.h"
+#include "nwfilter/trace_filters.h"
+#include "nwfilter_cmds.h"
+
+/* Print the hash of what a binding enforces and the filters it covers. */
+int
+nwf_cmd_fingerprint(int argc, char **argv)
+{
+    g_autofree char *binding_file = NULL;
+    g_auto(GStrv) filter_dirs = NULL;
+    gboolean no_stock = FALSE, canonical = FALSE, quiet = FALSE;
+    const GOptionEntry entries[] = {
+        { "binding", 'b', 0, G_OPTION_ARG_FILENAME, &binding_file,
+          "Binding XML (<filterbinding>)", "FILE" },
+        { "filter-dir", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &filter_dirs,
+          "Directory of filters NAME.xml (repeatable; searched before the stock filters)",
+          "DIR" },
+        { "no-stock-filters", 0, 0, G_OPTION_ARG_NONE, &no_stock,
+          "Do not fall back to the stock filters", NULL },
+        { "canonical", 0, 0, G_OPTION_ARG_NONE, &canonical,
+          "Also print the canonical text that is hashed (diff it between hosts)", NULL },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only the hash", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- hash a binding's resolved filter tree");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) dirs = g_ptr_array_new();
+    g_autoptr(NwfBindingDef) binding = NULL;
+    g_autoptr(NwfTraceFilters) filters = NULL;
+    g_autoptr(NwfFingerprint) fp = NULL;
+
+    g_option_context_set_summary(ctx,
+        "Equal fingerprints mean the same rules are enforced for the binding: uuids,\n"
+        "formatting, attribute order and comments do not count; any enforced value does.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1 || !binding_file) {
+        fprintf(stderr, "error: %s\n", error ? error->message
+                                             : argc > 1 ? "unexpected argument"
+                                                        : "give --binding FILE");
+        return 2;
+    }
+    binding = nwf_binding_def_parse_file(binding_file, &error);
+    if (!binding) {
+        fprintf(stderr, "error: %s\n", error->message);
+        return 2;
+    }
+    for (guint i = 0; filter_dirs && filter_dirs[i]; i++)
+        g_ptr_array_add(dirs, filter_dirs[i]);
+    if (!no_stock)
+        g_ptr_array_add(dirs, (gpointer)nwf_trace_filters_stock_dir());
+    g_ptr_array_add(dirs, NULL);
+    filters = nwf_trace_filters_new((const char *const *)dirs->pdata);
+    fp = nwf_fingerprint_binding(binding, nwf_trace_filters_lookup, filters, &error);
+    if (!fp) {
+        const GError *file_error = nwf_trace_filters_error(filters);
+        fprintf(stderr, "error: %s\n", file_error ? file_error->message : error->message);
+        return 1;
+    }
+    if (quiet) {
+        printf("%s\n", fp->sha256);
+        return 0;
+    }
+    printf("fingerprint: sha256:%s\n", fp->sha256);
+    printf("filters (%u):", fp->filters->len);
+    for (guint i = 0; i < fp->filters->len; i++)
+        printf(" %s", (const char *)g_ptr_array_index(fp->filters, i));
+    printf("\n");
+    if (canonical)
+        printf("\n%s", fp->canonical);
+    return 0;
+}
