@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Send or capture tagged test frames inside one network namespace.
 
-  netns_probe.py send IFACE SPEC_JSON
-  netns_probe.py sniff IFACE SECONDS READY_FILE
+  netns_probe.py send IFACE SPEC_JSON [STARTED_FILE]
+  netns_probe.py sniff IFACE READY_FILE STOP_FILE
 
 SPEC_JSON is a list of frames: {"kind": "udp"|"arp", "tag": "...", "src_mac",
 "dst_mac", "src_ip", "dst_ip", "sport", "dport", "count", "gap"}. Every UDP
@@ -30,10 +30,13 @@ def build(spec, n):
             UDP(sport=spec.get("sport", 4000), dport=spec.get("dport", 5000)) / Raw(payload))
 
 
-def send(iface, specs):
+def send(iface, specs, started=None):
     for spec in specs:
         for n in range(spec.get("count", 1)):
             sendp(build(spec, n), iface=iface)
+            if started:
+                open(started, "w").close()
+                started = None
             if spec.get("gap"):
                 time.sleep(spec["gap"])
 
@@ -49,7 +52,7 @@ def describe(pkt):
     return None
 
 
-def sniff(iface, seconds, ready):
+def sniff(iface, ready, stop):
     seen = []
 
     def keep(pkt):
@@ -60,16 +63,18 @@ def sniff(iface, seconds, ready):
     sniffer = AsyncSniffer(iface=iface, prn=keep, store=False,
                            started_callback=lambda: open(ready, "w").close())
     sniffer.start()
-    time.sleep(seconds)
+    deadline = time.time() + 300
+    while not os.path.exists(stop) and time.time() < deadline:
+        time.sleep(0.05)
     sniffer.stop()
     print(json.dumps(seen))
 
 
 def main():
     if sys.argv[1] == "send":
-        send(sys.argv[2], json.loads(sys.argv[3]))
+        send(sys.argv[2], json.loads(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)
     else:
-        sniff(sys.argv[2], float(sys.argv[3]), sys.argv[4])
+        sniff(sys.argv[2], sys.argv[3], sys.argv[4])
     return 0
 
 

@@ -113,22 +113,26 @@ def firewall_state():
 
 
 class Capture:
-    """Sniff in NS on eth0 while frames are sent; .seen after wait()."""
+    """Sniff in NS on eth0 from construction until wait()."""
 
-    def __init__(self, ns, seconds):
+    def __init__(self, ns):
         self.ready = tempfile.mktemp(prefix=TAG)
+        self.stop = tempfile.mktemp(prefix=TAG)
         self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", ns, PY, PROBE, "sniff", "eth0", str(seconds), self.ready],
+            ["ip", "netns", "exec", ns, PY, PROBE, "sniff", "eth0", self.ready, self.stop],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 30
+        deadline = time.time() + 60
         while not os.path.exists(self.ready) and time.time() < deadline:
             time.sleep(0.05)
         time.sleep(0.2)
 
     def wait(self):
+        time.sleep(0.5)          # frames still in flight
+        open(self.stop, "w").close()
         out, err = self.proc.communicate(timeout=120)
-        if os.path.exists(self.ready):
-            os.unlink(self.ready)
+        for path in (self.ready, self.stop):
+            if os.path.exists(path):
+                os.unlink(path)
         if self.proc.returncode != 0:
             raise RuntimeError("sniffer failed: " + err)
         return set(json.loads(out))
@@ -145,17 +149,17 @@ def arp(src_ip, src_mac=VM_MAC):
     return dict(kind="arp", tag="arp", src_mac=src_mac, src_ip=src_ip, dst_ip=PEER_IP)
 
 
-def sender(ns, frames):
+def sender(ns, frames, started=None):
     return subprocess.Popen(["ip", "netns", "exec", ns, PY, PROBE, "send", "eth0",
-                             json.dumps(list(frames))],
+                             json.dumps(list(frames))] + ([started] if started else []),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def exchange(vm_frames, peer_frames=(), seconds=8):
+def exchange(vm_frames, peer_frames=()):
     """Send from the VM and from the peer at once; return what each side
     received (a side's capture also holds what it sent itself)."""
-    at_peer = Capture(NS_PEER, seconds)
-    at_vm = Capture(NS_VM, seconds)
+    at_peer = Capture(NS_PEER)
+    at_vm = Capture(NS_VM)
     senders = [sender(ns, frames) for ns, frames in ((NS_VM, vm_frames), (NS_PEER, peer_frames))
                if frames]
     for proc in senders:
@@ -240,9 +244,13 @@ def checks(tmp):
     ok("udp:tovm:0" in at_vm, "legitimate IPv4 to the VM is delivered", at_vm)
 
     # switch to a second address while the VM keeps sending from the first
-    at_peer = Capture(NS_PEER, 10)
-    stream = sender(NS_VM, [udp("stream", count=400, gap=0.005)])
-    time.sleep(1.5)
+    at_peer = Capture(NS_PEER)
+    started = tempfile.mktemp(prefix=TAG)
+    stream = sender(NS_VM, [udp("stream", count=400, gap=0.005)], started)
+    deadline = time.time() + 60
+    while not os.path.exists(started) and time.time() < deadline:
+        time.sleep(0.02)
+    os.unlink(started)
     t0 = time.time()
     running_before = stream.poll() is None
     apply(tmp, "nwf-it-top", "--var", "IP=" + VM_IP, "--var", "IP=10.0.0.4")
