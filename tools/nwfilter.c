@@ -20,6 +20,9 @@ static const NwfToolCommand commands[] = {
     { "fingerprint", nwf_cmd_fingerprint, "hash what a binding enforces, to compare hosts" },
     { "format", nwf_cmd_format, "print a filter (or --binding) as libvirt's dumpxml does" },
     { "remove", nwf_cmd_remove, "remove a port's firewall rules in this network namespace" },
+#ifdef NWF_HAVE_NFT_BACKEND
+    { "stats", nwf_cmd_stats, "per-rule packet and byte counters of a port (nftables backend)" },
+#endif
     { "trace", nwf_cmd_trace, "evaluate a frame against a binding's rules: verdict and deciding rules" },
     { "validate", nwf_cmd_validate, "check filter (or --binding) XML as libvirt's define does" },
     { NULL, NULL, NULL }

@@ -251,6 +251,8 @@ nwf_backend_nft_new(void)
     NftBackend *nft = g_new0(NftBackend, 1);
 
     nft->parent.ops = &nft_ops;
+    /* lets the command-line tools turn counters on without an option */
+    nft->counters = g_strcmp0(g_getenv("NWF_NFT_COUNTERS"), "1") == 0;
     return &nft->parent;
 }
 

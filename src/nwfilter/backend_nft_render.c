@@ -759,10 +759,11 @@ ip_render(NwfNftPort *port, const NwfRuleProgram *program, NwfIpFamily family,
 NwfNftPort *
 nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters, GError **error)
 {
-    g_autoptr(NwfNftPort) port = g_new0(NwfNftPort, 1);
+    g_autoptr(NwfNftPort) port = NULL;
 
     if (!nwf_nft_ifname_check(program->ifname, error))
         return NULL;
+    port = g_new0(NwfNftPort, 1);
     port->ifname = g_strdup(program->ifname);
     port->chains = g_ptr_array_new_with_free_func(chain_free);
     for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
