@@ -37,6 +37,7 @@
 #include "nwfilter/binding_store.h"
 #include "nwfilter/compile.h"
 #include "nwfilter/driver.h"
+#include "nwfilter/driver_learn.h"
 #include "nwfilter/driver_schema.h"
 #include "nwfilter/filter_store.h"
 #include "util/nwf_error.h"
@@ -52,6 +53,7 @@ struct _NwfDriver {
     NwfBackend *backend;
     NwfPortExistsFunc port_exists;
     gpointer port_exists_data;
+    NwfDriverLearn *learn;      /* NULL: no IP address learning */
 };
 
 /* Filter resolution for compile: the store, with an optional pending
@@ -96,6 +98,11 @@ nwf_driver_compile(NwfDriver *driver, const NwfBindingDef *binding,
     g_autoptr(GError) cause = NULL;
     NwfRuleProgram *program;
 
+    /* IP address learning, when enabled, decides what a port that needs
+     * IP/IPV6 runs (learning-phase rules or learned addresses). */
+    if (driver->learn)
+        return nwf_driver_learn_compile(driver->learn, binding, nwf_driver_resolve_filter,
+                                        &resolver, error);
     program = nwf_compile_binding(binding, nwf_driver_resolve_filter, &resolver, NULL,
                                   &info, &cause);
     if (program)
@@ -299,6 +306,11 @@ nwf_driver_new(const NwfDriverConfig *config, GError **error)
     if (!nwf_filter_store_load(driver->filters, error) ||
         !nwf_binding_store_load(driver->bindings, error))
         return NULL;
+    if (config->lease_dir) {
+        driver->learn = nwf_driver_learn_new(driver, config->lease_dir, error);
+        if (!driver->learn)
+            return NULL;
+    }
     /* A binding that cannot be applied must not keep the daemon (and so
      * every other VM's filtering) down: it is logged and left out. */
     if (!nwf_driver_apply_all(driver, TRUE, &cause))
@@ -313,6 +325,7 @@ nwf_driver_free(NwfDriver *driver)
         return;
     /* The rules stay in the kernel: VMs remain filtered while the daemon is
      * down, and the next start finds them in place. */
+    nwf_driver_learn_free(driver->learn);
     if (driver->backend)
         driver->backend->ops->free(driver->backend);
     nwf_binding_store_free(driver->bindings);
@@ -598,5 +611,25 @@ nwf_driver_binding_delete(NwfDriver *driver, const char *portdev, GError **error
      * removing what is absent is no error for a backend. */
     if (!nwf_driver_commit_one(driver, NULL, portdev, error))
         return FALSE;
+    if (driver->learn)
+        nwf_driver_learn_forget(driver->learn, portdev);
     return nwf_binding_store_delete(driver->bindings, portdev, error);
+}
+
+gboolean
+nwf_driver_binding_reapply(NwfDriver *driver, const char *portdev, GError **error)
+{
+    NWF_DRIVER_LOCK(driver);
+    const NwfBindingDef *def = nwf_binding_store_lookup(driver->bindings, portdev);
+    g_autoptr(NwfRuleProgram) program = NULL;
+
+    if (!def) {
+        if (driver->learn)
+            nwf_driver_learn_forget(driver->learn, portdev);
+        return TRUE;
+    }
+    if (!nwf_driver_port_exists(driver, portdev))
+        return TRUE;
+    program = nwf_driver_compile(driver, def, NULL, error);
+    return program && nwf_driver_commit_one(driver, program, NULL, error);
 }

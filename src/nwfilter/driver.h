@@ -22,7 +22,10 @@ typedef gboolean (*NwfPortExistsFunc)(const char *portdev, gpointer data);
 typedef struct {
     const char *config_dir;   /* filters: default /etc/libvirt/nwfilter */
     const char *state_dir;    /* bindings: default /run/libvirt/nwfilter-binding */
-    const char *lease_dir;    /* learned addresses; default /run/libvirt/network */
+    /* Learned addresses (driver_learn.h), in LEASE_DIR/nwfilter.leases
+     * (libvirt: /run/libvirt/network). NULL: no IP address learning; a
+     * tree that needs IP or IPV6 then fails to bind. */
+    const char *lease_dir;
     NwfBackend *backend;      /* owned by the driver from then on */
     /* Device presence test; NULL means if_nametoindex() in the current
      * network namespace. Tests substitute their own. */
@@ -65,6 +68,10 @@ NwfBindingDef *nwf_driver_binding_lookup(NwfDriver *driver, const char *portdev,
 NwfBindingDef *nwf_driver_binding_create(NwfDriver *driver, const char *xml, gboolean validate, GError **error);
 gboolean nwf_driver_binding_delete(NwfDriver *driver, const char *portdev, GError **error);
 char *nwf_driver_binding_get_xml(NwfDriver *driver, const char *portdev, GError **error);
+
+/* Re-apply the binding of PORTDEV alone (its learned addresses changed).
+ * A binding that no longer exists stops its address learning. */
+gboolean nwf_driver_binding_reapply(NwfDriver *driver, const char *portdev, GError **error);
 
 /* Re-read nothing, but re-apply every binding (SIGHUP, firewall reload). */
 gboolean nwf_driver_reapply_all(NwfDriver *driver, GError **error);

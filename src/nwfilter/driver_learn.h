@@ -1,0 +1,40 @@
+/* driver_learn: IP address learning (learn.h) inside the driver. The
+ * driver compiles a binding through nwf_driver_learn_compile(); when the
+ * tree needs IP and/or IPV6 and the binding does not give them, learning
+ * starts and the port gets the learning-phase rules (learn_rules.h) until
+ * addresses are known, then the real program with the learned addresses.
+ * Each change of a port's addresses re-applies its binding through
+ * nwf_driver_binding_reapply(), in one backend transaction.
+ *
+ * While one family is known and the other still being learned, the tree is
+ * compiled with the unspecified address (0.0.0.0 or ::) standing in for the
+ * missing one: the full filter is in force, and for the missing family the
+ * guest can only send what address configuration sends from the
+ * unspecified address (DHCP DISCOVER, DAD). */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/binding_def.h"
+#include "nwfilter/compile.h"
+#include "nwfilter/driver.h"
+
+typedef struct _NwfDriverLearn NwfDriverLearn;
+
+/* Learned addresses are kept in LEASE_DIR/nwfilter.leases; a learner runs
+ * on the default main context. Changes re-apply through DRIVER. */
+NwfDriverLearn *nwf_driver_learn_new(NwfDriver *driver, const char *lease_dir, GError **error);
+void nwf_driver_learn_free(NwfDriverLearn *learn);
+
+/* BINDING's program: compiled with its learned addresses, or the
+ * learning-phase program while they are not known (learning started if
+ * needed), or drop-all when learning cannot start on the device. Trees
+ * that need nothing learned compile as usual (and stop any learning left
+ * for the port); other compile errors are returned as they are. */
+NwfRuleProgram *nwf_driver_learn_compile(NwfDriverLearn *learn, const NwfBindingDef *binding,
+                                         NwfFilterLookupFunc lookup, gpointer lookup_data,
+                                         GError **error);
+
+/* The binding of PORTDEV is gone: stop learning and forget what its
+ * traffic taught (DHCP leases stay until they expire). */
+void nwf_driver_learn_forget(NwfDriverLearn *learn, const char *portdev);
