@@ -64,6 +64,8 @@ set_libxml_error(GError **error, xmlParserCtxt *ctxt, const char *doc_name)
     nwf_error_set(error, NWF_ERR_XML_DETAIL, "%s:%d: %s", doc_name, err->line, msg);
 }
 
+static gsize libxml_ready;
+
 xmlDoc *
 nwf_xml_safe_parse(const char *xml, gssize len, const char *doc_name, GError **error)
 {
@@ -90,6 +92,11 @@ nwf_xml_safe_parse(const char *xml, gssize len, const char *doc_name, GError **e
         return NULL;
     }
 
+    /* libxml2 wants its global setup done once before threads use it */
+    if (g_once_init_enter(&libxml_ready)) {
+        xmlInitParser();
+        g_once_init_leave(&libxml_ready, 1);
+    }
     ctxt = xmlNewParserCtxt();
     if (!ctxt) {
         nwf_error_set(error, NWF_ERR_NO_MEMORY, "%s", "");
