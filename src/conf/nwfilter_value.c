@@ -554,12 +554,6 @@ nwf_var_ref_free(NwfVarRef *ref)
     g_free(ref);
 }
 
-gboolean
-nwf_var_ref_equal(const NwfVarRef *a, const NwfVarRef *b)
-{
-    return strcmp(a->name, b->name) == 0 && a->kind == b->kind && a->index == b->index;
-}
-
 char *
 nwf_var_ref_format(const NwfVarRef *ref)
 {

@@ -17,7 +17,6 @@ gboolean nwf_mac_parse(const char *text, guint8 mac[6]);
 NwfVarRef *nwf_var_ref_parse(const char *text, GError **error);
 NwfVarRef *nwf_var_ref_copy(const NwfVarRef *ref);
 void nwf_var_ref_free(NwfVarRef *ref);
-gboolean nwf_var_ref_equal(const NwfVarRef *a, const NwfVarRef *b);
 
 /* Parse an attribute value as written in a filter document: a variable
  * reference where the attribute allows one, otherwise a typed value. */
