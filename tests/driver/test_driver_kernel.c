@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -182,6 +184,7 @@ test_kernel_lifecycle(KFixture *k, gconstpointer data)
     g_autofree char *empty = NULL, *bound = NULL, *after_free = NULL, *restarted = NULL;
     g_autofree char *redefined = NULL, *deleted = NULL;
     g_autoptr(GError) error = NULL;
+    gint64 start;
 
     if (kfixture_skip())
         return;
@@ -190,7 +193,10 @@ test_kernel_lifecycle(KFixture *k, gconstpointer data)
     g_assert_null(strstr(empty, "nwf-kd0"));
 
     define_top(k, "drop");
+    start = g_get_monotonic_time();
     bind_port(k, "nwf-kd0");
+    g_test_message("%s: binding create %.0f ms", k->backend,
+                   (g_get_monotonic_time() - start) / 1000.0);
     bound = kernel_rules(k->backend);
     g_assert_nonnull(strstr(bound, "nwf-kd0"));
     g_assert_nonnull(strstr(bound, "52:54:00:12:34:56"));
@@ -204,7 +210,10 @@ test_kernel_lifecycle(KFixture *k, gconstpointer data)
     restarted = kernel_rules(k->backend);
     g_assert_cmpstr(restarted, ==, bound);
 
+    start = g_get_monotonic_time();
     define_top(k, "accept");
+    g_test_message("%s: redefinition under one binding %.0f ms", k->backend,
+                   (g_get_monotonic_time() - start) / 1000.0);
     redefined = kernel_rules(k->backend);
     g_assert_cmpstr(redefined, !=, bound);
     g_assert_nonnull(strstr(redefined, "52:54:00:12:34:56"));
@@ -243,6 +252,149 @@ test_kernel_gone_port(KFixture *k, gconstpointer data)
     g_assert_null(strstr(rules, "nwf-kd1"));
 }
 
+#define KCRASH_CYCLES 8
+#define KCRASH_PORTS 3
+
+static gboolean
+kcrash_port_bound(KFixture *k, const char *port)
+{
+    g_autoptr(NwfBindingDef) def = nwf_driver_binding_lookup(k->driver, port, NULL);
+
+    return def != NULL;
+}
+
+/* The child (this binary run again with --kcrash-child, so that GLib's
+ * worker thread, which reaps the firewall tools, exists in it): toggle the
+ * bindings of the veths and redefine their filter until killed. It leads
+ * its own process group so the kill also takes the tools it may be running,
+ * and says "r" on stdout once started, then "." after each call. */
+static int
+kcrash_child_main(const char *config_dir, const char *state_dir)
+{
+    KFixture k = { .backend = "ebiptables" };
+
+    k.config_dir = g_strdup(config_dir);
+    k.state_dir = g_strdup(state_dir);
+    kfixture_start(&k);
+    if (write(STDOUT_FILENO, "r", 1) != 1)
+        return 3;
+    for (guint i = 0;; i++) {
+        g_autofree char *port = g_strdup_printf("nwf-kc%u", i % KCRASH_PORTS);
+
+        if (i % 4 == 3)
+            define_top(&k, i % 8 == 3 ? "drop" : "accept");
+        else if (kcrash_port_bound(&k, port))
+            g_assert_true(nwf_driver_binding_delete(k.driver, port, NULL));
+        else
+            bind_port(&k, port);
+        if (write(STDOUT_FILENO, ".", 1) != 1)
+            return 3;
+    }
+}
+
+static pid_t
+kcrash_spawn(KFixture *k, int *ready_fd)
+{
+    int fds[2];
+    pid_t pid;
+
+    g_assert_cmpint(pipe(fds), ==, 0);
+    pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        const char *argv[] = { "test-driver-kernel", "--kcrash-child", k->config_dir,
+                               k->state_dir, NULL };
+
+        setpgid(0, 0);
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execv("/proc/self/exe", (char **)argv);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(fds[1]);
+    *ready_fd = fds[0];
+    return pid;
+}
+
+/* After a kill -9 at a random point and a restart, the kernel holds rules
+ * exactly for the bound ports, no half-applied leftovers, and applying
+ * everything again changes nothing. */
+static void
+test_kernel_crash(KFixture *k, gconstpointer data)
+{
+    GRand *rand = g_rand_new_with_seed(0x6b6372);
+    guint calls = 0;
+
+    if (kfixture_skip())
+        return;
+    for (int p = 0; p < KCRASH_PORTS; p++) {
+        g_autofree char *port = g_strdup_printf("nwf-kc%d", p);
+
+        veth_add(port);
+    }
+    define_top(k, "drop");
+    g_clear_pointer(&k->driver, nwf_driver_free);
+
+    for (int cycle = 0; cycle < KCRASH_CYCLES; cycle++) {
+        g_autofree char *rules = NULL, *again = NULL;
+        g_autoptr(GError) error = NULL;
+        char ready;
+        char dots[256];
+        ssize_t n;
+        int ready_fd;
+        int status;
+        pid_t pid;
+
+        pid = kcrash_spawn(k, &ready_fd);
+        g_assert_cmpint(read(ready_fd, &ready, 1), ==, 1);
+        /* Let a few calls complete, then kill somewhere inside the next. */
+        for (guint wait = g_rand_int_range(rand, 0, 4); wait > 0; wait--) {
+            g_assert_cmpint(read(ready_fd, &ready, 1), ==, 1);
+            calls++;
+        }
+        g_usleep(g_rand_int_range(rand, 0, 200000));
+        kill(-pid, SIGKILL);
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        /* Let the rest of the group (tools the child ran) be gone. */
+        while (kill(-pid, 0) == 0)
+            g_usleep(1000);
+        while ((n = read(ready_fd, dots, sizeof(dots))) > 0)
+            calls += (guint)n;
+        close(ready_fd);
+
+        kfixture_start(k);
+        rules = kernel_rules(k->backend);
+        for (int p = 0; p < KCRASH_PORTS; p++) {
+            g_autofree char *port = g_strdup_printf("nwf-kc%d", p);
+            g_autofree char *chain = g_strdup_printf("libvirt-I-%s ", port);
+
+            g_assert_cmpint(kcrash_port_bound(k, port), ==, strstr(rules, chain) != NULL);
+        }
+        g_assert_null(strstr(rules, "libvirt-J-"));
+        g_assert_null(strstr(rules, "libvirt-P-"));
+        g_assert_null(strstr(rules, ":FJ-"));
+        g_assert_null(strstr(rules, ":FP-"));
+        g_assert_null(strstr(rules, ":HJ-"));
+        g_assert_true(nwf_driver_reapply_all(k->driver, &error));
+        g_assert_no_error(error);
+        again = kernel_rules(k->backend);
+        g_assert_cmpstr(again, ==, rules);
+        g_clear_pointer(&k->driver, nwf_driver_free);
+    }
+    g_rand_free(rand);
+    g_test_message("%u driver calls completed across %d killed children", calls, KCRASH_CYCLES);
+    g_assert_cmpuint(calls, >, 0);
+    for (int p = 0; p < KCRASH_PORTS; p++) {
+        g_autofree char *port = g_strdup_printf("nwf-kc%d", p);
+
+        veth_del(port);
+    }
+    kfixture_start(k);
+}
+
 static void
 find_setup_problem(void)
 {
@@ -262,6 +414,8 @@ find_setup_problem(void)
 int
 main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--kcrash-child") == 0)
+        return kcrash_child_main(argv[2], argv[3]);
     g_test_init(&argc, &argv, NULL);
     find_setup_problem();
 
@@ -269,5 +423,7 @@ main(int argc, char **argv)
                kfixture_setup, test_kernel_lifecycle, kfixture_teardown);
     g_test_add("/driver-kernel/ebiptables/gone-port", KFixture, "ebiptables",
                kfixture_setup, test_kernel_gone_port, kfixture_teardown);
+    g_test_add("/driver-kernel/ebiptables/kill-9", KFixture, "ebiptables",
+               kfixture_setup, test_kernel_crash, kfixture_teardown);
     return g_test_run();
 }
