@@ -208,6 +208,7 @@ typedef struct {
             guint8 count;  /* 1..6 positions */
         } ipset_flags;
     } u;
+    guint32 ipv6_scope;    /* IPV6_ADDR: interface index of a "%scope" suffix, or 0 */
 } NwfValue;
 
 typedef struct {

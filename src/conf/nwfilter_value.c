@@ -105,7 +105,9 @@ nwf_mac_format(const guint8 mac[6])
 }
 
 /* Numeric host parsing as libvirt's socket-address parser does it
- * (getaddrinfo with AI_NUMERICHOST), so inet_aton's short forms work. */
+ * (getaddrinfo with AI_NUMERICHOST), so inet_aton's short forms work.
+ * ADDR receives a struct in_addr for AF_INET, a whole struct sockaddr_in6
+ * (address and scope) for AF_INET6. */
 static gboolean
 parse_ip(const char *text, int family, void *addr)
 {
@@ -122,12 +124,40 @@ parse_ip(const char *text, int family, void *addr)
                sizeof(struct in_addr));
         ok = TRUE;
     } else if (res->ai_family == AF_INET6 && family == AF_INET6) {
-        memcpy(addr, &((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_addr,
-               sizeof(struct in6_addr));
+        memcpy(addr, res->ai_addr, sizeof(struct sockaddr_in6));
         ok = TRUE;
     }
     freeaddrinfo(res);
     return ok;
+}
+
+static gboolean
+parse_ipv6_addr(const char *text, NwfValue *out)
+{
+    struct sockaddr_in6 sa6;
+
+    if (!parse_ip(text, AF_INET6, &sa6))
+        return FALSE;
+    out->u.ipv6 = sa6.sin6_addr;
+    out->ipv6_scope = sa6.sin6_scope_id;
+    return TRUE;
+}
+
+/* libvirt prints addresses with getnameinfo(NI_NUMERICHOST), which names
+ * the scope of a link-local address by its interface ("fe80::1%lo"). */
+static char *
+format_ipv6_addr(const NwfValue *value)
+{
+    struct sockaddr_in6 sa6 = { 0 };
+    char host[NI_MAXHOST];
+
+    sa6.sin6_family = AF_INET6;
+    sa6.sin6_addr = value->u.ipv6;
+    sa6.sin6_scope_id = value->ipv6_scope;
+    if (getnameinfo((struct sockaddr *)&sa6, sizeof(sa6), host, sizeof(host), NULL, 0,
+                    NI_NUMERICHOST) != 0)
+        return g_strdup("");
+    return g_strdup(host);
 }
 
 /* Number of leading one bits when BYTES is ones followed by zeros, else -1. */
@@ -153,15 +183,19 @@ static gboolean
 parse_ip_mask(const char *text, int family, guint32 *prefix)
 {
     guint32 max = family == AF_INET ? 32 : 128;
-    guint8 bytes[16];
+    struct sockaddr_in6 sa6;
+    struct in_addr in4;
     guint32 n;
     int len;
 
     if (nwf_parse_uint(text, 10, &n))
         return (*prefix = n) <= max;
-    if (!parse_ip(text, family, bytes))
+    if (!parse_ip(text, family, family == AF_INET ? (void *)&in4 : (void *)&sa6))
         return FALSE;
-    len = mask_prefix_len(bytes, family == AF_INET ? 4 : 16);
+    if (family == AF_INET)
+        len = mask_prefix_len((const guint8 *)&in4, 4);
+    else
+        len = mask_prefix_len(sa6.sin6_addr.s6_addr, 16);
     if (len < 0)
         return FALSE;
     *prefix = (guint32)len;
@@ -389,7 +423,7 @@ parse_typed(const NwfAttrSpec *spec, NwfProtocol protocol, const char *text, Nwf
             out->type = NWF_TYPE_IPV4_ADDR;
             return TRUE;
         }
-        return parse_ip(text, AF_INET6, &out->u.ipv6);
+        return parse_ipv6_addr(text, out);
     case NWF_TYPE_IPV6_MASK:
         return parse_ip_mask(text, AF_INET6, &out->u.num);
     case NWF_TYPE_STRING:
@@ -596,7 +630,7 @@ nwf_value_format(const NwfValue *value, NwfField field)
     case NWF_TYPE_IPV4_ADDR:
         return g_strdup(inet_ntop(AF_INET, &value->u.ipv4, buf, sizeof(buf)));
     case NWF_TYPE_IPV6_ADDR:
-        return g_strdup(inet_ntop(AF_INET6, &value->u.ipv6, buf, sizeof(buf)));
+        return format_ipv6_addr(value);
     case NWF_TYPE_IPV4_MASK:
     case NWF_TYPE_IPV6_MASK:
         return g_strdup_printf("%u", value->u.num);

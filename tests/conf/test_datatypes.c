@@ -82,6 +82,9 @@ static const ValueCase value_cases[] = {
     /* IPv6 address and mask */
     OK(TCP_IPV6, SRCIPADDR, "FE80::1", "fe80::1"), OK(TCP_IPV6, SRCIPADDR, "::ffff:10.1.2.3", "::ffff:10.1.2.3"),
     OK(TCP_IPV6, SRCIPADDR, "a:b:c:0:0:d:e:f", "a:b:c::d:e:f"),
+    /* a scope prints as getnameinfo prints it: link-local by interface name */
+    OK(ALL_IPV6, SRCIPADDR, "fe80::1%lo", "fe80::1%lo"), OK(ALL_IPV6, SRCIPADDR, "fe80::1%1", "fe80::1%lo"),
+    OK(ALL_IPV6, SRCIPADDR, "2001:db8::1%1", "2001:db8::1%1"), BAD(ALL_IPV6, SRCIPADDR, "fe80::1%"),
     BAD(TCP_IPV6, SRCIPADDR, "1.2.3.4"), BAD(TCP_IPV6, SRCIPADDR, "a:b:c"), BAD(TCP_IPV6, SRCIPADDR, "::g"),
     OK(TCP_IPV6, SRCIPMASK, "128", "128"), OK(TCP_IPV6, SRCIPMASK, "ffff:ffff:ffff:ffff::", "64"),
     OK(TCP_IPV6, SRCIPMASK, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:8000", "113"),
