@@ -74,7 +74,7 @@ static gboolean
 parse_binding(xmlNode *root, NwfBindingDef *def, GError **error)
 {
     xmlNode *owner = child_element(root, "owner");
-    xmlNode *filterref;
+    g_autofree char *filter = NULL;
     g_autofree char *uuid = NULL;
     g_autofree char *mac = NULL;
 
@@ -103,12 +103,10 @@ parse_binding(xmlNode *root, NwfBindingDef *def, GError **error)
         nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "Unable to parse MAC '%s'", mac);
         return FALSE;
     }
-    filterref = child_element(root, "filterref");
-    def->filterref.filter = child_prop(root, "filterref", "filter");
-    if (!def->filterref.filter)
+    filter = child_prop(root, "filterref", "filter");
+    if (!filter)
         return missing(error, "filter reference");
-    g_clear_pointer(&def->filterref.filter, g_free);
-    return nwf_filterref_parse(filterref, &def->filterref, error);
+    return nwf_filterref_parse(child_element(root, "filterref"), &def->filterref, error);
 }
 
 static NwfBindingDef *
