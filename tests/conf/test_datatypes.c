@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "conf/binding_def.h"
 #include "conf/nwfilter_def.h"
 #include "conf/nwfilter_params.h"
 #include "conf/nwfilter_value.h"
@@ -388,6 +389,84 @@ test_error(gconstpointer data)
         g_assert_true(g_str_has_prefix(error->message, "(nwfilter_definition):"));
 }
 
+#define OWNER "<owner><name>vm</name><uuid>d54df46f-1ab5-4a22-8618-4560ef5fac2c</uuid></owner>"
+#define PORT "<portdev name='vnet0'/>"
+#define MAC "<mac address='52:54:00:7b:35:93'/>"
+
+static const ErrorCase binding_error_cases[] = {
+    { "<filterbindin/>", NWF_ERR_XML_ERROR,
+      "XML error: expecting root element of 'filterbinding', not 'filterbindin'" },
+    { "<filterbinding/>", NWF_ERR_INTERNAL_ERROR, "internal error: filter binding has no port dev name" },
+    { "<filterbinding><portdev name=''/></filterbinding>", NWF_ERR_INTERNAL_ERROR,
+      "internal error: filter binding has no port dev name" },
+    { "<filterbinding>" PORT "<linkdev/></filterbinding>", NWF_ERR_INTERNAL_ERROR,
+      "internal error: filter binding has no link dev name" },
+    { "<filterbinding>" PORT "</filterbinding>", NWF_ERR_INTERNAL_ERROR,
+      "internal error: filter binding has no owner name" },
+    { "<filterbinding>" PORT "<owner><name>vm</name></owner></filterbinding>", NWF_ERR_INTERNAL_ERROR,
+      "internal error: filter binding has no owner UUID" },
+    { "<filterbinding>" PORT "<owner><name>vm</name><uuid>zz</uuid></owner></filterbinding>",
+      NWF_ERR_INTERNAL_ERROR, "internal error: Unable to parse UUID 'zz'" },
+    { "<filterbinding>" PORT OWNER "</filterbinding>", NWF_ERR_INTERNAL_ERROR,
+      "internal error: filter binding has no MAC address" },
+    { "<filterbinding>" PORT OWNER "<mac address='52-54-00-7b-35-93'/></filterbinding>",
+      NWF_ERR_INTERNAL_ERROR, "internal error: Unable to parse MAC '52-54-00-7b-35-93'" },
+    { "<filterbinding>" PORT OWNER MAC "</filterbinding>", NWF_ERR_INTERNAL_ERROR,
+      "internal error: filter binding has no filter reference" },
+    { "<filterbinding>" PORT OWNER MAC "<filterref filter=''/></filterbinding>", NWF_ERR_INTERNAL_ERROR,
+      "internal error: filter binding has no filter reference" },
+};
+
+static void
+test_binding_error(gconstpointer data)
+{
+    const ErrorCase *c = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(NwfBindingDef) def = nwf_binding_def_parse_string(c->xml, -1, &error);
+
+    g_assert_null(def);
+    g_assert_cmpint(nwf_error_code(error), ==, c->code);
+    g_assert_cmpstr(error->message, ==, c->message);
+}
+
+/* Multicast MACs pass (only the RNG wants unicast); case is normalized;
+ * linkdev and parameters are kept, parameters sorted by name. */
+static void
+test_binding_normalization(void)
+{
+    const char *xml = "<filterbinding>" OWNER "<portdev name='macvtap0'/><linkdev name='eth0'/>"
+                      "<mac address='01:00:5E:0:0:1'/><filterref filter='clean-traffic'>"
+                      "<parameter name='IP' value='10.0.0.2'/><parameter name='CTRL_IP_LEARNING' value='none'/>"
+                      "<parameter name='IP' value='10.0.0.1'/><parameter name='bad-name' value='1'/>"
+                      "</filterref></filterbinding>";
+    const char *expected =
+        "<filterbinding>\n"
+        "  <owner>\n"
+        "    <name>vm</name>\n"
+        "    <uuid>d54df46f-1ab5-4a22-8618-4560ef5fac2c</uuid>\n"
+        "  </owner>\n"
+        "  <portdev name='macvtap0'/>\n"
+        "  <linkdev name='eth0'/>\n"
+        "  <mac address='01:00:5e:00:00:01'/>\n"
+        "  <filterref filter='clean-traffic'>\n"
+        "    <parameter name='CTRL_IP_LEARNING' value='none'/>\n"
+        "    <parameter name='IP' value='10.0.0.2'/>\n"
+        "    <parameter name='IP' value='10.0.0.1'/>\n"
+        "  </filterref>\n"
+        "</filterbinding>\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(NwfBindingDef) def = nwf_binding_def_parse_string(xml, -1, &error);
+    g_autofree char *text = NULL;
+    g_autofree char *mac = NULL;
+
+    g_assert_no_error(error);
+    text = nwf_binding_def_format(def);
+    g_assert_cmpstr(text, ==, expected);
+    mac = nwf_mac_format(def->mac);
+    g_assert_cmpstr(mac, ==, "01:00:5e:00:00:01");
+    g_assert_cmpstr(def->linkdev, ==, "eth0");
+}
+
 static void
 test_rule_lines_and_copy(void)
 {
@@ -467,6 +546,11 @@ main(int argc, char **argv)
         g_autofree char *name = g_strdup_printf("/conf/error/%zu", i);
         g_test_add_data_func(name, &error_cases[i], test_error);
     }
+    for (gsize i = 0; i < G_N_ELEMENTS(binding_error_cases); i++) {
+        g_autofree char *name = g_strdup_printf("/conf/binding-error/%zu", i);
+        g_test_add_data_func(name, &binding_error_cases[i], test_binding_error);
+    }
+    g_test_add_func("/conf/binding/normalization", test_binding_normalization);
     g_test_add_func("/conf/value/comment-truncation", test_comment_truncation);
     g_test_add_func("/conf/varref/iterator-message", test_var_ref_iterator_message);
     g_test_add_func("/conf/varref/refused-fields", test_var_refused_fields);
