@@ -9,7 +9,7 @@ pkgs=(
   nftables ebtables iptables ipset iproute2 conntrack kmod procps
   python3 python3-scapy iputils-ping
   libvirt-clients libvirt0 libvirt-dev python3-libvirt
-  gettext
+  gettext python3-docutils groff-base
 )
 
 missing=()

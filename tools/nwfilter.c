@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "nwfilter_cmds.h"
+#include "util/nwf_i18n.h"
 
 typedef struct {
     const char *name;
@@ -67,6 +68,7 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
+    nwf_i18n_init();
     if (argc < 2) {
         usage(stderr);
         return 2;

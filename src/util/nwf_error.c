@@ -3,30 +3,32 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwf_error.h"
 
 G_DEFINE_QUARK(nwf-error-quark, nwf_error)
 
-const char *
-nwf_error_template(NwfErrorCode code)
+static const char *
+nwf_error_template_english(NwfErrorCode code)
 {
     switch (code) {
-    case NWF_ERR_INTERNAL_ERROR: return "internal error: %s";
-    case NWF_ERR_NO_MEMORY: return "out of memory%s";
-    case NWF_ERR_NO_SUPPORT: return "this function is not supported by the connection driver: %s";
-    case NWF_ERR_NO_CONNECT: return "no connection driver available for %s";
-    case NWF_ERR_INVALID_ARG: return "invalid argument: %s";
-    case NWF_ERR_OPERATION_FAILED: return "operation failed: %s";
-    case NWF_ERR_XML_ERROR: return "XML error: %s";
-    case NWF_ERR_OPERATION_DENIED: return "operation forbidden: %s";
-    case NWF_ERR_OPERATION_INVALID: return "Requested operation is not valid: %s";
-    case NWF_ERR_NO_NWFILTER: return "Network filter not found: %s";
-    case NWF_ERR_BUILD_FIREWALL: return "Error while building firewall: %s";
-    case NWF_ERR_CONFIG_UNSUPPORTED: return "unsupported configuration: %s";
-    case NWF_ERR_ARGUMENT_UNSUPPORTED: return "argument unsupported: %s";
-    case NWF_ERR_OPERATION_UNSUPPORTED: return "Operation not supported: %s";
-    case NWF_ERR_XML_INVALID_SCHEMA: return "XML document failed to validate against schema: %s";
-    case NWF_ERR_NO_NWFILTER_BINDING: return "Network filter binding not found: %s";
+    case NWF_ERR_INTERNAL_ERROR: return N_("internal error: %s");
+    case NWF_ERR_NO_MEMORY: return N_("out of memory%s");
+    case NWF_ERR_NO_SUPPORT: return N_("this function is not supported by the connection driver: %s");
+    case NWF_ERR_NO_CONNECT: return N_("no connection driver available for %s");
+    case NWF_ERR_INVALID_ARG: return N_("invalid argument: %s");
+    case NWF_ERR_OPERATION_FAILED: return N_("operation failed: %s");
+    case NWF_ERR_XML_ERROR: return N_("XML error: %s");
+    case NWF_ERR_OPERATION_DENIED: return N_("operation forbidden: %s");
+    case NWF_ERR_OPERATION_INVALID: return N_("Requested operation is not valid: %s");
+    case NWF_ERR_NO_NWFILTER: return N_("Network filter not found: %s");
+    case NWF_ERR_BUILD_FIREWALL: return N_("Error while building firewall: %s");
+    case NWF_ERR_CONFIG_UNSUPPORTED: return N_("unsupported configuration: %s");
+    case NWF_ERR_ARGUMENT_UNSUPPORTED: return N_("argument unsupported: %s");
+    case NWF_ERR_OPERATION_UNSUPPORTED: return N_("Operation not supported: %s");
+    case NWF_ERR_XML_INVALID_SCHEMA: return N_("XML document failed to validate against schema: %s");
+    case NWF_ERR_NO_NWFILTER_BINDING: return N_("Network filter binding not found: %s");
     case NWF_ERR_XML_DETAIL:
     case NWF_ERR_RPC:
     case NWF_ERR_SYSTEM_ERROR:
@@ -34,6 +36,17 @@ nwf_error_template(NwfErrorCode code)
         return "%s";
     }
     return "%s";
+}
+
+/* A translated template must keep its single "%s" (msgfmt --check-format
+ * enforces it); a broken catalogue falls back to libvirt's English. */
+const char *
+nwf_error_template(NwfErrorCode code)
+{
+    const char *tmpl = nwf_error_template_english(code);
+    const char *translated = _(tmpl);
+
+    return strstr(translated, "%s") ? translated : tmpl;
 }
 
 NwfErrorDomain
