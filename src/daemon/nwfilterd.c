@@ -21,6 +21,7 @@
 #include "nwfilter/driver.h"
 #include "rpc/rpc_server.h"
 #include "util/nwf_error.h"
+#include "util/nwf_i18n.h"
 
 #define SOCKET_RW "virtnwfilterd-sock"
 #define SOCKET_RO "virtnwfilterd-sock-ro"
@@ -239,6 +240,7 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     int status = 1;
 
+    nwf_i18n_init();
     signal(SIGPIPE, SIG_IGN);
     nwf_daemon_config_init(&config);
     if (!parse_options(&argc, &argv, &opts, &error)) {
