@@ -210,10 +210,21 @@ nwf_cmd_trace(int argc, char **argv)
 {
     NwfToolProgramOptions opts = { 0 };
     g_autofree char *direction = NULL, *state = NULL, *ct_dir = NULL, *frame = NULL;
-    g_autofree char *batch = NULL;
+    g_autofree char *batch = NULL, *backend = NULL;
     gboolean to_host = FALSE, quiet = FALSE;
     gint connections = 1;
     const GOptionEntry entries[] = {
+        { "binding", 'b', 0, G_OPTION_ARG_FILENAME, &opts.binding,
+          "Binding XML (<filterbinding>) whose filter tree to evaluate", "FILE" },
+        { "filter-dir", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.filter_dirs,
+          "Directory of filters NAME.xml (repeatable; searched before the stock filters)", "DIR" },
+        { "var", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &opts.vars,
+          "Variable value, e.g. a learned IP (repeat a name to make a list)", "NAME=VALUE" },
+        { "no-stock-filters", 0, 0, G_OPTION_ARG_NONE, &opts.no_stock,
+          "Do not fall back to the stock filters", NULL },
+        { "backend", 0, 0, G_OPTION_ARG_STRING, &backend,
+          "whose rules the kernel runs: nft (default) or ebiptables; they differ for "
+          "VLAN encap-protocol and STP fields", "NAME" },
         { "direction", 0, 0, G_OPTION_ARG_STRING, &direction,
           "out: a frame the VM sends; in: a frame sent to the VM", "in|out" },
         { "state", 0, 0, G_OPTION_ARG_STRING, &state,
@@ -241,7 +252,6 @@ nwf_cmd_trace(int argc, char **argv)
 
     g_option_context_set_summary(ctx, summary_text);
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_main_entries(ctx, nwf_tool_program_entries(&opts), NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         fprintf(stderr, "error: %s\n", error->message);
         nwf_tool_program_options_clear(&opts);
@@ -271,6 +281,10 @@ nwf_cmd_trace(int argc, char **argv)
         g_ptr_array_add(line, argv[i]);
     if (connections < 0) {
         fprintf(stderr, "error: --connections must not be negative\n");
+    } else if (!opts.binding) {
+        fprintf(stderr, "error: give --binding FILE (see nwfilter trace --help)\n");
+    } else if (backend && !nwf_trace_backend_parse(backend, &p.opt.backend)) {
+        fprintf(stderr, "error: --backend must be nft or ebiptables, not '%s'\n", backend);
     } else if (parse_packet_args((int)line->len, (char **)line->pdata, &p)) {
         p.opt.connections = (guint)connections;
         program = nwf_tool_program_compile(&opts, &info, &error);

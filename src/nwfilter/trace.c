@@ -95,6 +95,20 @@ nwf_trace_ct_state_parse(const char *text, NwfTraceCtState *out)
     return FALSE;
 }
 
+gboolean
+nwf_trace_backend_parse(const char *text, NwfTraceBackend *out)
+{
+    if (strcmp(text, "nft") == 0 || strcmp(text, "nftables") == 0) {
+        *out = NWF_TRACE_BACKEND_NFT;
+        return TRUE;
+    }
+    if (strcmp(text, "ebiptables") == 0 || strcmp(text, "iptables") == 0) {
+        *out = NWF_TRACE_BACKEND_EBIPTABLES;
+        return TRUE;
+    }
+    return FALSE;
+}
+
 const char *
 nwf_trace_ct_state_name(NwfTraceCtState state)
 {
@@ -158,7 +172,7 @@ jump_match_text(NwfChainKind kind)
 /* Returns TRUE when a verdict was reached inside the sub-chain. */
 static gboolean
 ebt_walk_subchain(NwfTraceLayerResult *layer, const NwfEthSubChain *sub,
-                  const NwfTracePacket *pkt)
+                  const NwfTracePacket *pkt, const NwfTraceOptions *opt)
 {
     g_autofree char *jump = g_strdup_printf("jump to sub-chain %s (%s)", sub->suffix,
                                             jump_match_text(sub->kind));
@@ -166,7 +180,7 @@ ebt_walk_subchain(NwfTraceLayerResult *layer, const NwfEthSubChain *sub,
     add_step(layer, 0, "root", NULL, jump);
     for (guint i = 0; i < sub->rules->len; i++) {
         const NwfRuleInst *rule = g_ptr_array_index(sub->rules, i);
-        if (!nwf_trace_match_eth(rule, pkt))
+        if (!nwf_trace_match_eth(rule, pkt, opt))
             continue;
         if (ebt_apply(layer, rule, sub->suffix, 1) == EBT_STOP)
             return TRUE;
@@ -195,11 +209,11 @@ trace_ethernet(const NwfRuleProgram *program, const NwfTracePacket *pkt,
 
         if (entry->kind == NWF_ETH_ENTRY_JUMP) {
             if (nwf_trace_match_jump(entry->subchain->kind, pkt) &&
-                ebt_walk_subchain(layer, entry->subchain, pkt))
+                ebt_walk_subchain(layer, entry->subchain, pkt, opt))
                 return layer;
             continue;
         }
-        if (nwf_trace_match_eth(entry->rule, pkt) &&
+        if (nwf_trace_match_eth(entry->rule, pkt, opt) &&
             ebt_apply(layer, entry->rule, "root", 0) == EBT_STOP)
             return layer;
     }

@@ -30,7 +30,17 @@ typedef enum {
     NWF_TRACE_CT_UNTRACKED,    /* exempt from tracking (e.g. IPv6 neighbour discovery) */
 } NwfTraceCtState;
 
+/* Which backend's rules the kernel runs. They agree except where a match
+ * itself differs: libvirt's ebtables rules pass the VLAN encapsulation
+ * number in decimal to an option ebtables reads as hex, and ebtables' STP
+ * match reads the BPDU one byte early; the nft rules read both as written. */
+typedef enum {
+    NWF_TRACE_BACKEND_NFT,
+    NWF_TRACE_BACKEND_EBIPTABLES,
+} NwfTraceBackend;
+
 typedef struct {
+    NwfTraceBackend backend;
     gboolean vm_out;           /* TRUE: sent by the VM; FALSE: sent to it */
     gboolean to_host;          /* VM-out only: addressed to the host (TO_HOST), not bridged */
     NwfTraceCtState ct_state;
@@ -77,6 +87,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfTraceResult, nwf_trace_result_free)
 
 const char *nwf_trace_verdict_name(NwfTraceVerdict verdict);   /* "accept" ... */
 gboolean nwf_trace_ct_state_parse(const char *text, NwfTraceCtState *out);
+/* "nft"/"nftables" or "ebiptables"/"iptables", as nwfilter apply names them. */
+gboolean nwf_trace_backend_parse(const char *text, NwfTraceBackend *out);
 const char *nwf_trace_ct_state_name(NwfTraceCtState state);
 
 /* The result as text for people: packet, layers, chains, deciding rules

@@ -92,11 +92,30 @@ match_eth_header(const NwfRuleInst *rule, const NwfTracePacket *pkt)
     return TRUE;
 }
 
+/* libvirt's ebtables rules give --vlan-encap the number in decimal, and
+ * ebtables reads it as hex: encap-protocol='2048' matches type 0x2048. */
 static gboolean
-match_vlan(const NwfRuleInst *rule, const NwfTracePacket *pkt)
+vlan_encap_value(const NwfValue *encap, const NwfTraceOptions *opt, guint *out)
+{
+    g_autofree char *digits = NULL;
+    guint64 v;
+
+    if (opt->backend != NWF_TRACE_BACKEND_EBIPTABLES) {
+        *out = encap->u.num;
+        return TRUE;
+    }
+    digits = g_strdup_printf("%u", encap->u.num);
+    v = g_ascii_strtoull(digits, NULL, 16);
+    *out = (guint)v;
+    return v <= G_MAXUINT16;
+}
+
+static gboolean
+match_vlan(const NwfRuleInst *rule, const NwfTracePacket *pkt, const NwfTraceOptions *opt)
 {
     const NwfValue *id = field(rule, NWF_FIELD_VLANID);
     const NwfValue *encap = field(rule, NWF_FIELD_ENCAP_PROTOCOL);
+    guint encap_type;
 
     if (pkt->ethertype != NWF_TRACE_ETHERTYPE_VLAN)
         return FALSE;
@@ -106,87 +125,96 @@ match_vlan(const NwfRuleInst *rule, const NwfTracePacket *pkt)
         return FALSE;
     if (id && !inv(id, pkt->vlan_id == id->u.num))
         return FALSE;
-    return !encap || inv(encap, pkt->inner_type == encap->u.num);
+    if (!encap)
+        return TRUE;
+    return vlan_encap_value(encap, opt, &encap_type) &&
+           inv(encap, pkt->inner_type == encap_type);
 }
 
-static guint
-be16_at(const guint8 *p)
-{
-    return (guint)((p[0] << 8) | p[1]);
-}
+/* Where each BPDU field sits, in bytes from the LLC header's first byte,
+ * in the real layout: LLC 42 42 03, protocol id (2), version, type, flags,
+ * root id (priority 2, address 6), root cost (4), sender id (priority 2,
+ * address 6), port, message age, max age, hello time, forward delay (2
+ * each). */
+static const struct {
+    NwfField lo, hi;
+    guint offset, width;
+    gboolean mac;
+} stp_fields[] = {
+    { NWF_FIELD_STP_FLAGS, NWF_FIELD_LAST, 7, 1, FALSE },
+    { NWF_FIELD_ROOT_PRIORITY, NWF_FIELD_ROOT_PRIORITY_HI, 8, 2, FALSE },
+    { NWF_FIELD_ROOT_ADDRESS, NWF_FIELD_ROOT_ADDRESS_MASK, 10, 6, TRUE },
+    { NWF_FIELD_ROOT_COST, NWF_FIELD_ROOT_COST_HI, 16, 4, FALSE },
+    { NWF_FIELD_SENDER_PRIORITY, NWF_FIELD_SENDER_PRIORITY_HI, 20, 2, FALSE },
+    { NWF_FIELD_SENDER_ADDRESS, NWF_FIELD_SENDER_ADDRESS_MASK, 22, 6, TRUE },
+    { NWF_FIELD_PORT, NWF_FIELD_PORT_HI, 28, 2, FALSE },
+    { NWF_FIELD_AGE, NWF_FIELD_AGE_HI, 30, 2, FALSE },
+    { NWF_FIELD_MAX_AGE, NWF_FIELD_MAX_AGE_HI, 32, 2, FALSE },
+    { NWF_FIELD_HELLO_TIME, NWF_FIELD_HELLO_TIME_HI, 34, 2, FALSE },
+    { NWF_FIELD_FORWARD_DELAY, NWF_FIELD_FORWARD_DELAY_HI, 36, 2, FALSE },
+};
+#define STP_TYPE_OFFSET 6
+#define STP_CONFIG_END 38
 
-/* ebt_stp reads its BPDU one byte earlier than the real layout: it takes
- * the version byte for the BPDU type (and requires it to be 0), and every
- * configuration field from the byte before the real one. Modelled as the
- * kernel does it, since that is what decides. */
 static gboolean
-match_stp_bpdu(const NwfRuleInst *rule, const NwfTracePacket *pkt)
+stp_field_match(const NwfRuleInst *rule, guint i, const guint8 *at)
+{
+    const NwfValue *lo = field(rule, stp_fields[i].lo);
+    const NwfValue *hi = field(rule, stp_fields[i].hi);
+    guint value = 0;
+
+    if (stp_fields[i].mac)
+        return inv(lo, mac_masked_equal(at, lo->u.mac, hi ? hi->u.mac : NULL));
+    for (guint b = 0; b < stp_fields[i].width; b++)
+        value = (value << 8) | at[b];
+    return inv(lo, in_range(value, lo, hi));
+}
+
+/* ebt_stp compares six bytes 42 42 03 00 00 00, so the version byte must
+ * be 0, and reads the type and every configuration field one byte earlier
+ * than the real layout: its "type" is the version byte, its "flags" the
+ * real type, and so on. The nft rules read the real layout after checking
+ * the LLC header only. */
+static gboolean
+match_stp_bpdu(const NwfRuleInst *rule, const NwfTracePacket *pkt, const NwfTraceOptions *opt)
 {
     static const guint8 llc_head[6] = { 0x42, 0x42, 0x03, 0x00, 0x00, 0x00 };
-    static const struct {
-        NwfField lo, hi;
-        guint offset, width;   /* in the kernel's view of the config BPDU */
-    } ranges[] = {
-        { NWF_FIELD_ROOT_PRIORITY, NWF_FIELD_ROOT_PRIORITY_HI, 1, 2 },
-        { NWF_FIELD_ROOT_COST, NWF_FIELD_ROOT_COST_HI, 9, 4 },
-        { NWF_FIELD_SENDER_PRIORITY, NWF_FIELD_SENDER_PRIORITY_HI, 13, 2 },
-        { NWF_FIELD_PORT, NWF_FIELD_PORT_HI, 21, 2 },
-        { NWF_FIELD_AGE, NWF_FIELD_AGE_HI, 23, 2 },
-        { NWF_FIELD_MAX_AGE, NWF_FIELD_MAX_AGE_HI, 25, 2 },
-        { NWF_FIELD_HELLO_TIME, NWF_FIELD_HELLO_TIME_HI, 27, 2 },
-        { NWF_FIELD_FORWARD_DELAY, NWF_FIELD_FORWARD_DELAY_HI, 29, 2 },
-    };
-    static const NwfField config_fields[] = {
-        NWF_FIELD_STP_FLAGS, NWF_FIELD_ROOT_PRIORITY, NWF_FIELD_ROOT_ADDRESS, NWF_FIELD_ROOT_COST,
-        NWF_FIELD_SENDER_PRIORITY, NWF_FIELD_SENDER_ADDRESS, NWF_FIELD_PORT, NWF_FIELD_AGE,
-        NWF_FIELD_MAX_AGE, NWF_FIELD_HELLO_TIME, NWF_FIELD_FORWARD_DELAY,
-    };
+    gboolean ebt = opt->backend == NWF_TRACE_BACKEND_EBIPTABLES;
+    guint shift = ebt ? 1 : 0;
     gsize len;
     const guint8 *data = g_bytes_get_data(pkt->frame, &len);
     const guint8 *llc = data + pkt->l3_offset;
     gsize avail = len - pkt->l3_offset;
-    const guint8 *cfg = llc + 6;
     const NwfValue *type = field(rule, NWF_FIELD_STP_TYPE);
-    const NwfValue *v;
+    gboolean config = FALSE;
 
-    if (avail < 6 || memcmp(llc, llc_head, 6) != 0)
+    if (avail < (ebt ? 6u : 3u) || memcmp(llc, llc_head, ebt ? 6 : 3) != 0)
         return FALSE;
-    if (type && !inv(type, type->u.num == llc[5]))
+    if (type) {
+        if (avail <= STP_TYPE_OFFSET - shift)
+            return FALSE;
+        if (!inv(type, type->u.num == llc[STP_TYPE_OFFSET - shift]))
+            return FALSE;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(stp_fields); i++)
+        config |= field(rule, stp_fields[i].lo) != NULL;
+    /* ebtables reads the configuration part whole, or not at all */
+    if (config && ebt && avail < STP_CONFIG_END - shift)
         return FALSE;
-    if (!any_field(rule, config_fields, G_N_ELEMENTS(config_fields)))
-        return TRUE;
-    if (avail < 6 + 31)
-        return FALSE;
-    if ((v = field(rule, NWF_FIELD_STP_FLAGS)) && !inv(v, cfg[0] == v->u.num))
-        return FALSE;
-    for (guint i = 0; i < G_N_ELEMENTS(ranges); i++) {
-        const NwfValue *lo = field(rule, ranges[i].lo);
-        guint value;
-        if (!lo)
+    for (guint i = 0; i < G_N_ELEMENTS(stp_fields); i++) {
+        guint at = stp_fields[i].offset - shift;
+        if (!field(rule, stp_fields[i].lo))
             continue;
-        value = be16_at(cfg + ranges[i].offset);
-        if (ranges[i].width == 4)
-            value = (value << 16) | be16_at(cfg + ranges[i].offset + 2);
-        if (!inv(lo, in_range(value, lo, field(rule, ranges[i].hi))))
-            return FALSE;
-    }
-    if ((v = field(rule, NWF_FIELD_ROOT_ADDRESS))) {
-        const NwfValue *mask = field(rule, NWF_FIELD_ROOT_ADDRESS_MASK);
-        if (!inv(v, mac_masked_equal(cfg + 3, v->u.mac, mask ? mask->u.mac : NULL)))
-            return FALSE;
-    }
-    if ((v = field(rule, NWF_FIELD_SENDER_ADDRESS))) {
-        const NwfValue *mask = field(rule, NWF_FIELD_SENDER_ADDRESS_MASK);
-        if (!inv(v, mac_masked_equal(cfg + 15, v->u.mac, mask ? mask->u.mac : NULL)))
+        if (avail < at + stp_fields[i].width || !stp_field_match(rule, i, llc + at))
             return FALSE;
     }
     return TRUE;
 }
 
 static gboolean
-match_stp(const NwfRuleInst *rule, const NwfTracePacket *pkt)
+match_stp(const NwfRuleInst *rule, const NwfTracePacket *pkt, const NwfTraceOptions *opt)
 {
-    static const NwfField stp_fields[] = {
+    static const NwfField stp_all[] = {
         NWF_FIELD_STP_TYPE, NWF_FIELD_STP_FLAGS, NWF_FIELD_ROOT_PRIORITY, NWF_FIELD_ROOT_ADDRESS,
         NWF_FIELD_ROOT_COST, NWF_FIELD_SENDER_PRIORITY, NWF_FIELD_SENDER_ADDRESS, NWF_FIELD_PORT,
         NWF_FIELD_AGE, NWF_FIELD_MAX_AGE, NWF_FIELD_HELLO_TIME, NWF_FIELD_FORWARD_DELAY,
@@ -194,7 +222,7 @@ match_stp(const NwfRuleInst *rule, const NwfTracePacket *pkt)
 
     if (memcmp(pkt->dst, stp_bga, 6) != 0)
         return FALSE;
-    return !any_field(rule, stp_fields, G_N_ELEMENTS(stp_fields)) || match_stp_bpdu(rule, pkt);
+    return !any_field(rule, stp_all, G_N_ELEMENTS(stp_all)) || match_stp_bpdu(rule, pkt, opt);
 }
 
 static gboolean
@@ -339,7 +367,8 @@ match_ebt_ip(const NwfRuleInst *rule, const NwfTracePacket *pkt)
 }
 
 gboolean
-nwf_trace_match_eth(const NwfRuleInst *rule, const NwfTracePacket *pkt)
+nwf_trace_match_eth(const NwfRuleInst *rule, const NwfTracePacket *pkt,
+                    const NwfTraceOptions *opt)
 {
     const NwfValue *v;
 
@@ -352,7 +381,7 @@ nwf_trace_match_eth(const NwfRuleInst *rule, const NwfTracePacket *pkt)
         v = field(rule, NWF_FIELD_PROTOCOLID);
         return !v || inv(v, pkt->ethertype == v->u.num);
     case NWF_PROTO_VLAN:
-        return match_vlan(rule, pkt);
+        return match_vlan(rule, pkt, opt);
     case NWF_PROTO_STP:
         /* only the source MAC of the header is matchable */
         if ((v = field(rule, NWF_FIELD_SRCMACADDR))) {
@@ -360,7 +389,7 @@ nwf_trace_match_eth(const NwfRuleInst *rule, const NwfTracePacket *pkt)
             if (!inv(v, mac_masked_equal(pkt->src, v->u.mac, mask ? mask->u.mac : NULL)))
                 return FALSE;
         }
-        return match_stp(rule, pkt);
+        return match_stp(rule, pkt, opt);
     case NWF_PROTO_ARP:
         return match_arp(rule, pkt, NWF_TRACE_ETHERTYPE_ARP);
     case NWF_PROTO_RARP:

@@ -8,8 +8,10 @@
 #include "nwfilter/trace.h"
 #include "nwfilter/trace_packet.h"
 
-/* An ethernet-layer rule (ebtables semantics). */
-gboolean nwf_trace_match_eth(const NwfRuleInst *rule, const NwfTracePacket *packet);
+/* An ethernet-layer rule (ebtables semantics, or the nft rules' where the
+ * backends differ). */
+gboolean nwf_trace_match_eth(const NwfRuleInst *rule, const NwfTracePacket *packet,
+                             const NwfTraceOptions *options);
 
 /* The root chain's jump into a sub-chain of KIND. */
 gboolean nwf_trace_match_jump(NwfChainKind kind, const NwfTracePacket *packet);
