@@ -496,7 +496,7 @@ port_readable(int fd, GIOCondition cond, gpointer data)
     gboolean changed = FALSE, rearm = FALSE;
 
     {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&learner->lock);
+        g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
         gint64 now = g_get_monotonic_time();
 
         if (port->stopped)
@@ -543,7 +543,7 @@ port_timer_fired(gpointer data)
     g_autofree char *notify = NULL;
 
     {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&learner->lock);
+        g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
         gint64 mono = g_get_monotonic_time();
         gboolean changed;
 
@@ -706,7 +706,7 @@ port_new(NwfLearner *learner, const NwfLearnRequest *req, char *signature)
 gboolean
 nwf_learner_start(NwfLearner *learner, const NwfLearnRequest *req, GError **error)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&learner->lock);
+    g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
     g_autofree char *signature = request_signature(req);
     LearnPort *old = g_hash_table_lookup(learner->ports, req->portdev);
     LearnPort *port;
@@ -745,7 +745,7 @@ nwf_learner_start(NwfLearner *learner, const NwfLearnRequest *req, GError **erro
 void
 nwf_learner_stop(NwfLearner *learner, const char *portdev, gboolean forget)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&learner->lock);
+    g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
     LearnPort *port = g_hash_table_lookup(learner->ports, portdev);
     NwfLeaseTable *table;
     gboolean dropped = FALSE;
@@ -768,7 +768,7 @@ nwf_learner_stop(NwfLearner *learner, const char *portdev, gboolean forget)
 gboolean
 nwf_learner_is_running(NwfLearner *learner, const char *portdev)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&learner->lock);
+    g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
 
     return g_hash_table_contains(learner->ports, portdev);
 }
@@ -777,7 +777,7 @@ gboolean
 nwf_learner_get_addresses(NwfLearner *learner, const char *portdev, GPtrArray **ipv4,
                           GPtrArray **ipv6)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&learner->lock);
+    g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
     LearnPort *port = g_hash_table_lookup(learner->ports, portdev);
 
     if (!port) {
@@ -794,7 +794,7 @@ void
 nwf_learner_get_counters(NwfLearner *learner, const char *portdev, guint64 *decoded,
                          guint64 *dropped)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&learner->lock);
+    g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
     LearnPort *port = g_hash_table_lookup(learner->ports, portdev);
 
     *decoded = port ? port->decoded : 0;
