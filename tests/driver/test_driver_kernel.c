@@ -174,6 +174,7 @@ bind_port(KFixture *k, const char *port)
     g_autoptr(NwfBindingDef) def = nwf_driver_binding_create(k->driver, xml, FALSE, &error);
 
     g_assert_no_error(error);
+    g_assert_cmpstr(def->portdev, ==, port);
 }
 
 /* Create, keep across a driver restart (rules untouched while it is down),
