@@ -6,9 +6,9 @@ g_printerr() and fprintf(stderr, ...). Every string literal with a letter in
 that argument or in the values substituted into it (also inside a ?: or a
 concatenation) must be wrapped in _(), or in N_() where the string is
 translated later. Literals without letters ("%s", "%s: %s\\n") pass, and so
-do non-literal values (names, paths, numbers). Log messages (g_debug,
-g_info, g_message, g_warning) go to the journal and are not translated, as
-in libvirt."""
+do non-literal values (names, paths, numbers) and one-word literal values
+("IPv6"). Log messages (g_debug, g_info, g_message, g_warning) go to the
+journal and are not translated, as in libvirt."""
 import re
 
 # Call name -> index of the message argument (0-based).
@@ -105,10 +105,12 @@ def unmarked_messages(text):
         args, _ = split_args(text, m.end())
         if name == 'fprintf' and (not args or args[0] != 'stderr'):
             continue
-        # The message and what is substituted into it: a literal there is
-        # text for the reader too (e.g. the usage line of "error: %s").
-        for arg in args[MESSAGE_ARG[name]:]:
-            if any(is_message_text(lit) for lit in LITERAL_RE.findall(without_marked(arg))):
+        # The message, and what is substituted into it: a phrase there is
+        # text for the reader too (e.g. the usage line of "error: %s"),
+        # a single word ("IPv6") is a name.
+        for pos, arg in enumerate(args[MESSAGE_ARG[name]:]):
+            lits = LITERAL_RE.findall(without_marked(arg))
+            if any(is_message_text(lit) and (pos == 0 or ' ' in lit) for lit in lits):
                 found.append((text.count('\n', 0, m.start()) + 1, name, arg))
     return found
 

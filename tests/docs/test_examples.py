@@ -5,6 +5,7 @@ examples are written in normal form, with a uuid, so the output is stable).
 One TAP case per example and check."""
 import difflib
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,6 +50,13 @@ def main():
                 text.splitlines(True), res.stdout.splitlines(True),
                 'documented', 'nwfilter format')]
         tap.case(f'{where} is in normal form', problems)
+    stock = sorted(f[:-4] for f in os.listdir(os.path.join(source_root(), 'src', 'nwfilter', 'xml'))
+                   if f.endswith('.xml'))
+    with open(os.path.join(source_root(), 'docs', 'stock-filters.rst'), encoding='utf-8') as f:
+        page = f.read()
+    tap.case(f'stock-filters.rst describes all {len(stock)} stock filters',
+             [f'{name} not described' for name in stock
+              if not re.search(rf'^``{re.escape(name)}``', page, re.M)])
     return tap.finish()
 
 

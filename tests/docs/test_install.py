@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.join(HERE, '..', 'stock'))
 
 from taplib import Tap, source_root  # noqa: E402
 
-DOC_PAGES = ['index', 'filter-format', 'binding-format', 'architecture', 'operations']
+DOC_PAGES = ['index', 'filter-format', 'binding-format', 'stock-filters', 'architecture',
+             'operations']
 MAN_PAGES = [('man1', 'nwfilter.1'), ('man5', 'nwfilterd.conf.5'), ('man8', 'nwfilterd.8')]
 SCHEMAS = ['basictypes.rng', 'nwfilter.rng', 'nwfilterbinding.rng']
 UNITS = ['nwfilterd.service', 'nwfilterd.socket', 'nwfilterd-ro.socket']
