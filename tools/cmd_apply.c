@@ -12,22 +12,15 @@ nwf_cmd_apply(int argc, char **argv)
 {
     NwfToolProgramOptions opts = { 0 };
     g_autofree char *backend_name = NULL;
-    g_autoptr(GOptionContext) ctx = g_option_context_new("- enforce a binding in this network namespace");
-    const GOptionEntry backend_entry[] = {
-        { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name,
-          "nftables or ebiptables (default: the best available)", "NAME" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
-    };
     g_autoptr(GError) error = NULL;
     g_autoptr(NwfRuleProgram) program = NULL;
     NwfCompileInfo info = { 0 };
     NwfBackend *backend = NULL;
     gboolean ok = FALSE;
 
-    g_option_context_add_main_entries(ctx, backend_entry, NULL);
-    g_option_context_add_main_entries(ctx, nwf_tool_program_entries(&opts), NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1) {
-        fprintf(stderr, "error: %s\n", error ? error->message : "unexpected argument");
+    if (!nwf_tool_program_parse(argc, argv, "- enforce a binding in this network namespace",
+                                "nftables or ebiptables (default: the best available)",
+                                &backend_name, &opts)) {
         nwf_tool_program_options_clear(&opts);
         return 2;
     }

@@ -29,22 +29,15 @@ nwf_cmd_compile(int argc, char **argv)
 {
     NwfToolProgramOptions opts = { 0 };
     g_autofree char *backend_name = NULL;
-    g_autoptr(GOptionContext) ctx = g_option_context_new("- print the firewall commands for a binding");
-    const GOptionEntry backend_entry[] = {
-        { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name,
-          "ebiptables (libvirt's command list) or nft", "NAME" },
-        { NULL, 0, 0, 0, NULL, NULL, NULL },
-    };
     g_autoptr(GError) error = NULL;
     g_autoptr(NwfRuleProgram) program = NULL;
     g_autofree char *text = NULL;
     NwfBackend *backend;
     int rc = 1;
 
-    g_option_context_add_main_entries(ctx, backend_entry, NULL);
-    g_option_context_add_main_entries(ctx, nwf_tool_program_entries(&opts), NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1) {
-        fprintf(stderr, "error: %s\n", error ? error->message : "unexpected argument");
+    if (!nwf_tool_program_parse(argc, argv, "- print the firewall commands for a binding",
+                                "ebiptables (libvirt's command list) or nft",
+                                &backend_name, &opts)) {
         nwf_tool_program_options_clear(&opts);
         return 2;
     }

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "conf/binding_def.h"
@@ -28,8 +29,33 @@ nwf_tool_program_entries(NwfToolProgramOptions *opts)
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
 
+    G_STATIC_ASSERT(sizeof(filled) == sizeof(entries));
     memcpy(entries, filled, sizeof(filled));
     return entries;
+}
+
+gboolean
+nwf_tool_program_parse(int argc, char **argv, const char *summary, const char *backend_help,
+                       char **backend, NwfToolProgramOptions *opts)
+{
+    const GOptionEntry backend_entry[] = {
+        { "backend", 0, 0, G_OPTION_ARG_STRING, backend, backend_help, "NAME" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(summary);
+    g_autoptr(GError) error = NULL;
+
+    g_option_context_add_main_entries(ctx, backend_entry, NULL);
+    g_option_context_add_main_entries(ctx, nwf_tool_program_entries(opts), NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "error: %s\n", error->message);
+        return FALSE;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "error: unexpected argument '%s'\n", argv[1]);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 void

@@ -21,6 +21,13 @@ typedef struct {
 /* GOptionEntry list for the options above (NULL-terminated, static). */
 const GOptionEntry *nwf_tool_program_entries(NwfToolProgramOptions *opts);
 
+/* Parse ARGV (from the subcommand name on) into OPTS and *BACKEND (the
+ * --backend value, NULL when absent; BACKEND_HELP describes it). Prints the
+ * problem and returns FALSE on bad usage. */
+gboolean nwf_tool_program_parse(int argc, char **argv, const char *summary,
+                                const char *backend_help, char **backend,
+                                NwfToolProgramOptions *opts);
+
 void nwf_tool_program_options_clear(NwfToolProgramOptions *opts);
 
 /* Compile what OPTS name. INFO (may be NULL) as for nwf_compile(). */
