@@ -26,6 +26,11 @@ VM_IP, PEER_IP = "10.0.0.2", "10.0.0.3"
 
 results = []
 
+# shell and restore-format metacharacters; must reach the kernel verbatim
+NASTY_COMMENT = """`ls`;${COLUMNS};$(ls);"test";&'3   spaces' \\ -j ACCEPT"""
+NASTY_COMMENT_XML = (NASTY_COMMENT.replace("&", "&amp;").replace("'", "&apos;")
+                     .replace('"', "&quot;").replace("<", "&lt;"))
+
 
 def ok(cond, desc, detail=""):
     results.append(bool(cond))
@@ -112,6 +117,12 @@ def firewall_state():
     return "\n".join(out)
 
 
+def saved_comment(rule):
+    """The --comment argument of an iptables-save line, unescaped."""
+    m = re.search(r' --comment "((?:[^"\\]|\\.)*)"', rule) or re.search(r" --comment (\S+)", rule)
+    return re.sub(r"\\(.)", r"\1", m.group(1)) if m else None
+
+
 class Capture:
     """Sniff in NS on eth0 from construction until wait()."""
 
@@ -179,6 +190,10 @@ def write_filters(tmp):
   <filterref filter='clean-traffic'/>
   <rule action='accept' direction='out'><udp comment='x&#10;-A INPUT -j ACCEPT'/></rule>
 </filter>""",
+        "nwf-it-quotes": """<filter name='nwf-it-quotes' chain='root'>
+  <filterref filter='clean-traffic'/>
+  <rule action='accept' direction='out'><udp comment='%s'/></rule>
+</filter>""" % NASTY_COMMENT_XML,
         "nwf-it-noset": """<filter name='nwf-it-noset' chain='root'>
   <filterref filter='clean-traffic'/>
   <rule action='accept' direction='out'><all ipset='nwf_no_such_set' ipsetflags='src'/></rule>
@@ -271,6 +286,13 @@ def checks(tmp):
     at_peer, _ = exchange([udp("old", src_ip=VM_IP), udp("new", src_ip="10.0.0.4")])
     ok("udp:old:0" not in at_peer and "udp:new:0" in at_peer,
        "after switching to IP 10.0.0.4 only the new address passes", at_peer)
+
+    apply(tmp, "nwf-it-quotes", ip="10.0.0.4")
+    rules = [l for l in run("iptables-save", "-t", "filter", ns=NS_BR).stdout.splitlines()
+             if l.startswith("-A FI-vnet0 ")]
+    comments = [saved_comment(l) for l in rules]
+    ok(len(rules) == 1 and comments == [NASTY_COMMENT],
+       "a comment full of quotes and shell metacharacters stays one inert comment", rules)
 
     before = firewall_state()
     proc = apply(tmp, "nwf-it-comment", expect_ok=False)
