@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -26,6 +27,8 @@
 #define SOCKET_RW "virtnwfilterd-sock"
 #define SOCKET_RO "virtnwfilterd-sock-ro"
 #define PID_FILE "nwfilterd.pid"
+/* Descriptors kept for the driver, backends and logs. */
+#define FD_RESERVE 128
 
 typedef struct {
     char *socket_dir;
@@ -107,6 +110,32 @@ pid_file_lock(const char *dir, GError **error)
     if (ftruncate(fd, 0) < 0 || write(fd, pid, strlen(pid)) < 0)
         g_warning("cannot write '%s': %s", path, g_strerror(errno));
     return fd;
+}
+
+/* Every client costs a descriptor: take all the process may have, and keep
+ * the client limit below it so the listener never runs dry of descriptors
+ * (a full table would leave new clients waiting in the backlog). */
+static guint
+client_limit(guint wanted)
+{
+    struct rlimit rl;
+    guint room;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return wanted;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit all = { rl.rlim_max, rl.rlim_max };
+
+        if (setrlimit(RLIMIT_NOFILE, &all) == 0)
+            rl = all;
+    }
+    room = rl.rlim_cur > FD_RESERVE + 1 ? MIN(rl.rlim_cur - FD_RESERVE, G_MAXUINT) : 1;
+    if (wanted == 0 || wanted > room) {
+        g_info("serving at most %u clients (descriptor limit %lu)", room,
+               (unsigned long)rl.rlim_cur);
+        return room;
+    }
+    return wanted;
 }
 
 static gboolean
@@ -211,7 +240,7 @@ run(NwfDaemonConfig *config, GError **error)
     nwf_rpc_server_config_init(&server_config);
     server_config.keepalive_interval = config->keepalive_interval;
     server_config.keepalive_count = config->keepalive_count;
-    server_config.max_clients = config->max_clients;
+    server_config.max_clients = client_limit(config->max_clients);
     server_config.max_client_requests = config->max_client_requests;
     server = nwf_rpc_server_new(&server_config, &nwf_daemon_driver_ops, driver);
     if (!listen_all(server, config, inherited, error))

@@ -16,7 +16,7 @@ nwf_daemon_config_init(NwfDaemonConfig *config)
     config->log_level = 3;
     config->keepalive_interval = 5;
     config->keepalive_count = 5;
-    config->max_clients = 5000;
+    config->max_clients = 20000;
     config->max_client_requests = 5;
 }
 

@@ -15,18 +15,12 @@
 /* A frame buffer that grew past this is given back once empty. */
 #define RX_KEEP 262144
 
-typedef struct {
-    GSource source;
-    NwfRpcClient *client;
-    gpointer tag;
-} ClientSource;
-
 struct _NwfRpcClient {
     gint ref;
     gint closed;                /* atomic: read by the worker */
     NwfRpcServer *server;
     int fd;
-    ClientSource *source;
+    GIOCondition watching;      /* events registered with the server */
     NwfRpcSession session;
     GByteArray *rx;             /* stream bytes not yet framed */
     GQueue tx;                  /* GBytes waiting to be written */
@@ -38,23 +32,7 @@ struct _NwfRpcClient {
     guint pings;                /* unanswered server PINGs */
 };
 
-static void client_io(NwfRpcClient *c, GIOCondition cond);
 static void client_parse(NwfRpcClient *c);
-
-static gboolean
-client_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
-{
-    ClientSource *cs = (ClientSource *)source;
-    NwfRpcClient *c = nwf_rpc_client_ref(cs->client);
-
-    client_io(c, g_source_query_unix_fd(source, cs->tag));
-    nwf_rpc_client_unref(c);
-    return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs client_source_funcs = {
-    .dispatch = client_source_dispatch,
-};
 
 NwfRpcClient *
 nwf_rpc_client_ref(NwfRpcClient *c)
@@ -102,7 +80,10 @@ client_update_watch(NwfRpcClient *c)
         want |= G_IO_IN;
     if (c->tx.length)
         want |= G_IO_OUT;
-    g_source_modify_unix_fd(&c->source->source, c->source->tag, want);
+    if (want != c->watching) {
+        nwf_rpc_server_watch(c->server, c->fd, c, want, FALSE);
+        c->watching = want;
+    }
 }
 
 NwfRpcClient *
@@ -118,11 +99,8 @@ nwf_rpc_client_new(NwfRpcServer *server, int fd, gboolean readonly)
     c->last_rx = g_get_monotonic_time();
     g_queue_init(&c->tx);
     g_queue_init(&c->calls);
-    c->source = (ClientSource *)g_source_new(&client_source_funcs, sizeof(ClientSource));
-    c->source->client = c;
-    c->source->tag = g_source_add_unix_fd(&c->source->source, fd, G_IO_IN);
-    g_source_set_name(&c->source->source, "nwf-rpc-client");
-    g_source_attach(&c->source->source, g_main_context_get_thread_default());
+    c->watching = G_IO_IN;
+    nwf_rpc_server_watch(server, fd, c, c->watching, TRUE);
     return c;
 }
 
@@ -132,9 +110,7 @@ nwf_rpc_client_close(NwfRpcClient *c)
     if (c->closed)
         return;
     g_atomic_int_set(&c->closed, 1);
-    g_source_destroy(&c->source->source);
-    g_source_unref(&c->source->source);
-    c->source = NULL;
+    nwf_rpc_server_unwatch(c->server, c->fd);
     close(c->fd);
     c->fd = -1;
     g_queue_clear_full(&c->tx, (GDestroyNotify)g_bytes_unref);
@@ -407,13 +383,14 @@ client_parse(NwfRpcClient *c)
 static void
 client_read(NwfRpcClient *c)
 {
-    for (int i = 0; i < READS_PER_WAKEUP && client_wants_read(c); i++) {
-        guint old = c->rx->len;
-        ssize_t n;
+    /* Read into scratch space and keep only what arrived: an idle or
+     * slow client then holds no more than its unframed bytes. */
+    guint8 chunk[READ_CHUNK];
 
-        g_byte_array_set_size(c->rx, old + READ_CHUNK);
-        n = recv(c->fd, c->rx->data + old, READ_CHUNK, MSG_DONTWAIT);
-        g_byte_array_set_size(c->rx, old + MAX(n, 0));
+    for (int i = 0; i < READS_PER_WAKEUP && client_wants_read(c); i++) {
+        gsize peak = c->rx->len;
+        ssize_t n = recv(c->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+
         if (n == 0) {
             nwf_rpc_client_close(c);
             return;
@@ -427,17 +404,21 @@ client_read(NwfRpcClient *c)
             }
             return;
         }
+        g_byte_array_append(c->rx, chunk, n);
+        peak += n;
         client_parse(c);
-        if (c->rx->len == 0 && old + n > RX_KEEP) {
+        if (c->rx->len == 0 && peak > RX_KEEP) {
             g_byte_array_unref(c->rx);
             c->rx = g_byte_array_new();
         }
     }
 }
 
-static void
-client_io(NwfRpcClient *c, GIOCondition cond)
+void
+nwf_rpc_client_io(NwfRpcClient *c, GIOCondition cond)
 {
+    if (c->closed)
+        return;
     if (cond & G_IO_ERR) {
         nwf_rpc_client_close(c);
         return;

@@ -31,6 +31,9 @@ void nwf_rpc_client_close(NwfRpcClient *client);
 /* Thread-safe: whether the connection is gone. */
 gboolean nwf_rpc_client_is_closed(NwfRpcClient *client);
 
+/* Main loop: the socket is ready for COND (G_IO_IN/OUT/HUP/ERR). */
+void nwf_rpc_client_io(NwfRpcClient *client, GIOCondition cond);
+
 /* Main loop: a call came back from the worker; reply, run the next. */
 void nwf_rpc_client_call_done(NwfRpcCall *call);
 void nwf_rpc_call_free(NwfRpcCall *call);
@@ -43,3 +46,8 @@ void nwf_rpc_client_keepalive(NwfRpcClient *client, gint64 now, guint interval, 
 const NwfRpcServerConfig *nwf_rpc_server_get_config(NwfRpcServer *server);
 void nwf_rpc_server_submit(NwfRpcServer *server, NwfRpcCall *call);
 void nwf_rpc_server_client_gone(NwfRpcServer *server, NwfRpcClient *client);
+/* Readiness of FD for EVENTS is reported to nwf_rpc_client_io(CLIENT);
+ * ADD for a new descriptor, else a change of events. */
+void nwf_rpc_server_watch(NwfRpcServer *server, int fd, NwfRpcClient *client,
+                          GIOCondition events, gboolean add);
+void nwf_rpc_server_unwatch(NwfRpcServer *server, int fd);

@@ -49,7 +49,9 @@ nwf_rpc_message_encode(const NwfRpcHeader *hdr, const NwfRpcCodec *codec, const 
     if (!nwf_xdr_encode(codec, payload, out, NWF_RPC_MESSAGE_MAX))
         return NULL;
     put_u32(out->data, out->len);
-    return g_byte_array_free_to_bytes(g_steal_pointer(&out));
+    /* A copy of exactly the message: the encoder's scratch room would
+     * otherwise stay allocated for as long as the reply waits to be sent. */
+    return g_bytes_new(out->data, out->len);
 }
 
 const NwfRpcCodec *

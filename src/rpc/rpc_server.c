@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,8 +16,10 @@
 
 /* Connections taken per wakeup of a listener, and the pause after the
  * process ran out of descriptors (the backlog keeps the rest waiting). */
-#define ACCEPTS_PER_WAKEUP 64
+#define ACCEPTS_PER_WAKEUP 256
 #define ACCEPT_PAUSE_MS 200
+/* Ready connections handled per main loop wakeup. */
+#define EVENTS_PER_WAKEUP 256
 
 typedef struct {
     NwfRpcServer *server;
@@ -50,6 +53,10 @@ struct _NwfRpcServer {
     GQueue done;                /* calls back from the worker */
     GSource *done_source;
     GSource *keepalive_source;
+    /* All connections share one epoll set, so a wakeup costs what is
+     * ready, not what is connected (thousands of idle clients). */
+    int epfd;
+    GSource *epoll_source;
 };
 
 void
@@ -180,6 +187,50 @@ server_keepalive_tick(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+static guint32
+events_to_epoll(GIOCondition events)
+{
+    return (events & G_IO_IN ? EPOLLIN : 0) | (events & G_IO_OUT ? EPOLLOUT : 0);
+}
+
+void
+nwf_rpc_server_watch(NwfRpcServer *server, int fd, NwfRpcClient *client,
+                     GIOCondition events, gboolean add)
+{
+    struct epoll_event ev = { .events = events_to_epoll(events), .data.ptr = client };
+
+    if (epoll_ctl(server->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0)
+        g_warning("cannot watch client fd %d: %s", fd, g_strerror(errno));
+}
+
+void
+nwf_rpc_server_unwatch(NwfRpcServer *server, int fd)
+{
+    epoll_ctl(server->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static gboolean
+server_epoll_ready(int epfd, GIOCondition cond, gpointer data)
+{
+    struct epoll_event evs[EVENTS_PER_WAKEUP];
+    int n = epoll_wait(epfd, evs, G_N_ELEMENTS(evs), 0);
+
+    /* Hold every reported client first: handling one may close another's
+     * connection (never free it while its event is pending here). */
+    for (int i = 0; i < n; i++)
+        nwf_rpc_client_ref(evs[i].data.ptr);
+    for (int i = 0; i < n; i++) {
+        GIOCondition ready = (evs[i].events & EPOLLIN ? G_IO_IN : 0) |
+                             (evs[i].events & EPOLLOUT ? G_IO_OUT : 0) |
+                             (evs[i].events & EPOLLHUP ? G_IO_HUP : 0) |
+                             (evs[i].events & EPOLLERR ? G_IO_ERR : 0);
+
+        nwf_rpc_client_io(evs[i].data.ptr, ready);
+        nwf_rpc_client_unref(evs[i].data.ptr);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 NwfRpcServer *
 nwf_rpc_server_new(const NwfRpcServerConfig *config, const NwfRpcDriverOps *ops,
                    gpointer driver)
@@ -196,6 +247,13 @@ nwf_rpc_server_new(const NwfRpcServerConfig *config, const NwfRpcDriverOps *ops,
     g_queue_init(&server->done);
     /* One exclusive thread: the driver sees one call at a time, in order. */
     server->worker = g_thread_pool_new(server_worker_run, server, 1, TRUE, NULL);
+    server->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (server->epfd < 0)
+        g_error("epoll_create1: %s", g_strerror(errno));
+    server->epoll_source = g_unix_fd_source_new(server->epfd, G_IO_IN);
+    g_source_set_callback(server->epoll_source, (GSourceFunc)(void (*)(void))server_epoll_ready,
+                          server, NULL);
+    g_source_attach(server->epoll_source, server->context);
     if (config->keepalive_interval) {
         /* Tick at the interval's resolution; a client is probed once it
          * has been silent for a whole interval. */
@@ -360,6 +418,8 @@ nwf_rpc_server_free(NwfRpcServer *server)
     while ((call = g_queue_pop_head(&server->done)))
         nwf_rpc_call_free(call);
     source_drop(&server->keepalive_source);
+    source_drop(&server->epoll_source);
+    close(server->epfd);
     g_hash_table_unref(server->clients);
     g_mutex_clear(&server->done_lock);
     g_main_context_unref(server->context);

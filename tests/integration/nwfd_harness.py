@@ -5,6 +5,7 @@ Every test runs as root in CI. Elsewhere, without root, the whole file is
 reported as skipped (with the reason); under CI=true that is a failure."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -162,6 +163,23 @@ def wait_accepting(path, timeout, proc=None, log_path=None):
         except OSError:
             time.sleep(0.05)
     raise AssertionError("nwfilterd did not accept on %s within %ss" % (path, timeout))
+
+
+def kernel_has_port(netns, backend, port):
+    """Whether BACKEND's rules for PORT are in NETNS."""
+    if backend == "ebiptables":
+        out = netns.run("ebtables", "-t", "nat", "-L").stdout
+        return re.search(r"libvirt-I-%s\b" % re.escape(port), out) is not None
+    out = netns.run("nft", "list", "ruleset").stdout
+    return ('"%s"' % port) in out
+
+
+def daemon_usage(pid):
+    """(open descriptors, resident KiB) of process PID."""
+    fds = len(os.listdir("/proc/%d/fd" % pid))
+    with open("/proc/%d/status" % pid) as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return fds, rss
 
 
 def virsh(uri, *args, ro=False, env=None):

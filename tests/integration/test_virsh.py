@@ -18,7 +18,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from nwfd_harness import (STOCK, Daemon, Netns, eq, backend_from_argv, require_root,  # noqa: E402
-                          run_tap, test, virsh, wait_accepting, NWFILTERD)
+                          run_tap, test, virsh, NWFILTERD)
+from nwfd_harness import kernel_has_port as harness_kernel_has_port  # noqa: E402
 
 BACKEND = backend_from_argv()
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -58,12 +59,7 @@ def fails(ctx, *args, **kw):
 
 
 def kernel_has_port(ctx, port):
-    """Whether the backend's rules for PORT are in the daemon's namespace."""
-    if BACKEND == "ebiptables":
-        out = ctx.ns.run("ebtables", "-t", "nat", "-L").stdout
-        return ("libvirt-I-" + port) in out
-    out = ctx.ns.run("nft", "list", "ruleset").stdout
-    return port in out
+    return harness_kernel_has_port(ctx.ns, BACKEND, port)
 
 
 def setup(ctx):
