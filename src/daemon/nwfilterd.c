@@ -242,8 +242,8 @@ run(NwfDaemonConfig *config, GError **error)
     server_config.keepalive_count = config->keepalive_count;
     server_config.max_clients = client_limit(config->max_clients);
     server_config.max_client_requests = config->max_client_requests;
-    server = nwf_rpc_server_new(&server_config, &nwf_daemon_driver_ops, driver);
-    if (!listen_all(server, config, inherited, error))
+    server = nwf_rpc_server_new(&server_config, &nwf_daemon_driver_ops, driver, error);
+    if (!server || !listen_all(server, config, inherited, error))
         return 1;
 
     loop = g_main_loop_new(NULL, FALSE);

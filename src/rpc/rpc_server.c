@@ -233,10 +233,18 @@ server_epoll_ready(int epfd, GIOCondition cond, gpointer data)
 
 NwfRpcServer *
 nwf_rpc_server_new(const NwfRpcServerConfig *config, const NwfRpcDriverOps *ops,
-                   gpointer driver)
+                   gpointer driver, GError **error)
 {
-    NwfRpcServer *server = g_new0(NwfRpcServer, 1);
+    NwfRpcServer *server;
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
 
+    if (epfd < 0) {
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot create an epoll set: %s",
+                      g_strerror(errno));
+        return NULL;
+    }
+    server = g_new0(NwfRpcServer, 1);
+    server->epfd = epfd;
     server->config = *config;
     server->ops = ops;
     server->driver = driver;
@@ -247,9 +255,6 @@ nwf_rpc_server_new(const NwfRpcServerConfig *config, const NwfRpcDriverOps *ops,
     g_queue_init(&server->done);
     /* One exclusive thread: the driver sees one call at a time, in order. */
     server->worker = g_thread_pool_new(server_worker_run, server, 1, TRUE, NULL);
-    server->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (server->epfd < 0)
-        g_error("epoll_create1: %s", g_strerror(errno));
     server->epoll_source = g_unix_fd_source_new(server->epfd, G_IO_IN);
     g_source_set_callback(server->epoll_source, (GSourceFunc)(void (*)(void))server_epoll_ready,
                           server, NULL);

@@ -22,9 +22,10 @@ typedef struct {
 void nwf_rpc_server_config_init(NwfRpcServerConfig *config);
 
 /* Runs on the thread-default main context of the caller. OPS and DRIVER
- * must outlive the server. */
+ * must outlive the server. NULL with an error when the process is out of
+ * descriptors. */
 NwfRpcServer *nwf_rpc_server_new(const NwfRpcServerConfig *config,
-                                 const NwfRpcDriverOps *ops, gpointer driver);
+                                 const NwfRpcDriverOps *ops, gpointer driver, GError **error);
 void nwf_rpc_server_free(NwfRpcServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfRpcServer, nwf_rpc_server_free)
 

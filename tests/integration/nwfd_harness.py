@@ -6,6 +6,7 @@ reported as skipped (with the reason); under CI=true that is a failure."""
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +42,23 @@ def require_root():
 class Context:
     """What SETUP builds for the tests; TEARDOWN gets it even when SETUP
     failed half-way, so it must check what exists."""
+
+
+def teardown_context(ctx):
+    """Undo what a setup made, whatever part of it exists: the libvirt
+    connection, the daemon (its log shown if it did not exit cleanly), the
+    namespace and the temporary directory."""
+    if getattr(ctx, "conn", None) is not None:
+        ctx.conn.close()
+    if hasattr(ctx, "d"):
+        rc = ctx.d.stop()
+        if rc not in (0, None):
+            print("# nwfilterd exited with %s; log:\n# %s"
+                  % (rc, ctx.d.log().replace("\n", "\n# ")))
+    if hasattr(ctx, "ns"):
+        ctx.ns.delete()
+    if hasattr(ctx, "tmp"):
+        shutil.rmtree(ctx.tmp, ignore_errors=True)
 
 
 def _report_failure(n, name):

@@ -10,7 +10,6 @@ Usage: test_daemon_robustness.py --backend=NAME (TAP output)."""
 import os
 import random
 import resource
-import shutil
 import signal
 import socket
 import struct
@@ -23,7 +22,7 @@ import libvirt
 
 sys.path.insert(0, os.path.dirname(__file__))
 from nwfd_harness import (STOCK, Daemon, Netns, backend_from_argv, daemon_usage, eq,  # noqa: E402
-                          kernel_has_port, require_root, run_tap, test, virsh)
+                          kernel_has_port, require_root, run_tap, teardown_context, test, virsh)
 
 BACKEND = backend_from_argv()
 REMOTE = 0x20008086
@@ -96,15 +95,6 @@ def setup(ctx):
                  "no-other-rarp-traffic"):
         rc, out, err = virsh(ctx.d.uri, "nwfilter-define", os.path.join(STOCK, name + ".xml"))
         eq(rc, 0, err)
-
-
-def teardown(ctx):
-    if hasattr(ctx, "d"):
-        ctx.d.stop()
-    if hasattr(ctx, "ns"):
-        ctx.ns.delete()
-    if hasattr(ctx, "tmp"):
-        shutil.rmtree(ctx.tmp, ignore_errors=True)
 
 
 @test
@@ -386,4 +376,4 @@ def kill9_cycles(ctx):
 
 if __name__ == "__main__":
     require_root()
-    sys.exit(run_tap(setup, teardown))
+    sys.exit(run_tap(setup, teardown_context))

@@ -4,7 +4,6 @@ through the public API, libvirt's error codes and domains as the bindings
 raise them, and read-only connections refused writes."""
 
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -13,7 +12,8 @@ import time
 import libvirt
 
 sys.path.insert(0, os.path.dirname(__file__))
-from nwfd_harness import Daemon, Netns, STOCK, backend_from_argv, eq, require_root, run_tap, test  # noqa: E402
+from nwfd_harness import (Daemon, Netns, backend_from_argv, eq, require_root,  # noqa: E402
+                          run_tap, teardown_context, test)
 
 BACKEND = backend_from_argv()
 
@@ -54,17 +54,6 @@ def setup(ctx):
 def event_loop():
     while True:
         libvirt.virEventRunDefaultImpl()
-
-
-def teardown(ctx):
-    if hasattr(ctx, "conn"):
-        ctx.conn.close()
-    if hasattr(ctx, "d"):
-        ctx.d.stop()
-    if hasattr(ctx, "ns"):
-        ctx.ns.delete()
-    if hasattr(ctx, "tmp"):
-        shutil.rmtree(ctx.tmp, ignore_errors=True)
 
 
 def raises(code, domain, message, fn, *args):
@@ -176,4 +165,4 @@ def keepalive(ctx):
 
 if __name__ == "__main__":
     require_root()
-    sys.exit(run_tap(setup, teardown))
+    sys.exit(run_tap(setup, teardown_context))

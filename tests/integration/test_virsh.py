@@ -10,15 +10,14 @@ Usage: test_virsh.py --backend=nftables|ebiptables (TAP output)."""
 import glob
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from nwfd_harness import (STOCK, Daemon, Netns, eq, backend_from_argv, require_root,  # noqa: E402
-                          run_tap, test, virsh, NWFILTERD)
+from nwfd_harness import (NWFILTERD, STOCK, Daemon, Netns, backend_from_argv, eq,  # noqa: E402
+                          require_root, run_tap, teardown_context, test, virsh)
 from nwfd_harness import kernel_has_port as harness_kernel_has_port  # noqa: E402
 
 BACKEND = backend_from_argv()
@@ -71,18 +70,6 @@ def setup(ctx):
     ctx.uuids = {}
     ctx.d = Daemon(ctx.ns, BACKEND, root=os.path.join(ctx.tmp, "d"))
     ctx.d.start()
-
-
-def teardown(ctx):
-    if hasattr(ctx, "d"):
-        rc = ctx.d.stop()
-        if rc not in (0, None):
-            print("# nwfilterd exited with %s; log:\n# %s"
-                  % (rc, ctx.d.log().replace("\n", "\n# ")))
-    if hasattr(ctx, "ns"):
-        ctx.ns.delete()
-    if hasattr(ctx, "tmp"):
-        shutil.rmtree(ctx.tmp, ignore_errors=True)
 
 
 @test
@@ -405,4 +392,4 @@ def socket_activation(ctx):
 
 if __name__ == "__main__":
     require_root()
-    sys.exit(run_tap(setup, teardown))
+    sys.exit(run_tap(setup, teardown_context))

@@ -18,7 +18,8 @@ harness_thread(gpointer data)
     g_autoptr(GError) error = NULL;
 
     g_main_context_push_thread_default(h->context);
-    h->server = nwf_rpc_server_new(&h->config, &fake_driver_ops, h->fake);
+    h->server = nwf_rpc_server_new(&h->config, &fake_driver_ops, h->fake, &error);
+    g_assert_nonnull(h->server);
     g_assert_true(nwf_rpc_server_listen_path(h->server, h->rw_path, 0600, FALSE, &error));
     g_assert_true(nwf_rpc_server_listen_path(h->server, h->ro_path, 0666, TRUE, &error));
     g_mutex_lock(&h->lock);

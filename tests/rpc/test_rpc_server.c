@@ -615,6 +615,64 @@ test_keepalive_ping(void)
     harness_stop(h);
 }
 
+/* What virtqemud sends before a binding create (spec 3.1): every field
+ * type it uses, accepted on both sockets, then the call goes through. */
+static void
+test_set_identity(void)
+{
+    Harness *h = harness_start(NULL);
+    NwfRpcTypedParam params[] = {
+        { .field = (char *)"user-name", .type = NWF_RPC_PARAM_STRING, .value.s = (char *)"root" },
+        { .field = (char *)"unix-user-id", .type = NWF_RPC_PARAM_ULLONG, .value.ul = 0 },
+        { .field = (char *)"group-name", .type = NWF_RPC_PARAM_STRING, .value.s = (char *)"root" },
+        { .field = (char *)"unix-group-id", .type = NWF_RPC_PARAM_ULLONG, .value.ul = 0 },
+        { .field = (char *)"process-id", .type = NWF_RPC_PARAM_LLONG, .value.l = 4321 },
+        { .field = (char *)"process-time", .type = NWF_RPC_PARAM_ULLONG, .value.ul = 987654 },
+        { .field = (char *)"selinux-context", .type = NWF_RPC_PARAM_STRING,
+          .value.s = (char *)"system_u:system_r:virtd_t:s0-s0:c0.c1023" },
+        { .field = (char *)"system.token", .type = NWF_RPC_PARAM_STRING,
+          .value.s = (char *)"4f2a9c1e0b7d46e1a3c58d2f6b9e0a71" },
+    };
+    NwfRpcIdentityArgs ident = { G_N_ELEMENTS(params), params, 0 };
+    const char *paths[] = { h->rw_path, h->ro_path };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
+        int fd = client_connect(paths[i]);
+        NwfRpcAuthList auth;
+        NwfRpcInt feature = { NWF_RPC_FEATURE_PROGRAM_KEEPALIVE };
+        NwfRpcInt num;
+        NwfRpcOpenArgs open = { (char *)"nwfilter:///system", 0 };
+        NwfRpcXmlFlags create = { (char *)BINDING_XML, 0 };
+        NwfRpcBinding b;
+        NwfRpcError err;
+
+        /* virtqemud's order: no close-callback calls, SET_IDENTITY after
+         * the feature queries. */
+        g_assert_cmpuint(client_call(fd, NWF_PROC_AUTH_LIST, 0, &nwf_rpc_codec_void, NULL,
+                                     &nwf_rpc_codec_auth_list, &auth, NULL), ==, 0);
+        nwf_xdr_free(&nwf_rpc_codec_auth_list, &auth);
+        g_assert_cmpuint(client_call(fd, NWF_PROC_CONNECT_SUPPORTS_FEATURE, 1, &nwf_rpc_codec_int,
+                                     &feature, &nwf_rpc_codec_int, &num, NULL), ==, 0);
+        g_assert_cmpuint(client_call(fd, NWF_PROC_CONNECT_OPEN, 2, &nwf_rpc_codec_open_args,
+                                     &open, &nwf_rpc_codec_void, NULL, NULL), ==, 0);
+        g_assert_cmpuint(client_call(fd, NWF_PROC_CONNECT_SET_IDENTITY, 3,
+                                     &nwf_rpc_codec_identity_args, &ident, &nwf_rpc_codec_void,
+                                     NULL, NULL), ==, 0);
+        if (i == 0) {
+            g_assert_cmpuint(client_call(fd, NWF_PROC_NWFILTER_BINDING_CREATE_XML, 4,
+                                         &nwf_rpc_codec_xml_flags, &create,
+                                         &nwf_rpc_codec_binding, &b, &err), ==, 1);
+            /* The fake has no filter rp-test1: the driver was reached. */
+            assert_error(&err, 1, 33, "internal error: referenced filter 'rp-test1' is missing");
+        }
+        g_assert_cmpuint(client_call(fd, NWF_PROC_CONNECT_CLOSE, 5, &nwf_rpc_codec_void, NULL,
+                                     &nwf_rpc_codec_void, NULL, NULL), ==, 0);
+        g_assert_true(client_wait_eof(fd));
+        close(fd);
+    }
+    harness_stop(h);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -639,5 +697,6 @@ main(int argc, char **argv)
     g_test_add_func("/rpc/server/bad-calls", test_bad_calls);
     g_test_add_func("/rpc/server/keepalive-pong", test_keepalive_pong);
     g_test_add_func("/rpc/server/keepalive-ping", test_keepalive_ping);
+    g_test_add_func("/rpc/server/set-identity", test_set_identity);
     return g_test_run();
 }
