@@ -117,3 +117,48 @@ def unmarked_messages(text):
 
 def has_marked_strings(text):
     return re.search(MARK_RE.pattern + r'\s*"', strip_comments(text)) is not None
+
+
+# Command-line help: GOption translates an entry's description and argument
+# placeholder, and a context's parameter string, summary and description,
+# through the translation domain set on the context; the literals are marked
+# N_(). nwf_tool_program_parse() passes its summary and --backend help on.
+HELP_CALL_ARG = {
+    'g_option_context_new': (0,),
+    'g_option_context_set_summary': (1,),
+    'g_option_context_set_description': (1,),
+    'nwf_tool_program_parse': (2, 3),
+}
+HELP_CALL_RE = re.compile(r'\b(' + '|'.join(HELP_CALL_ARG) + r')\s*\(')
+ENTRY_RE = re.compile(r'\{\s*"[a-z0-9-]+"\s*,')
+
+
+def unmarked_help(text):
+    """(line, what, literal) for each unmarked help text, plus one finding
+    per option context created without a translation domain."""
+    text = strip_comments(text)
+    found = []
+
+    def check(pos, what, arg):
+        if any(is_message_text(lit) for lit in LITERAL_RE.findall(without_marked(arg))):
+            found.append((text.count('\n', 0, pos) + 1, what, arg))
+
+    for m in HELP_CALL_RE.finditer(text):
+        args, _ = split_args(text, m.end())
+        for idx in HELP_CALL_ARG[m.group(1)]:
+            if idx < len(args):
+                check(m.start(), m.group(1), args[idx])
+    for m in ENTRY_RE.finditer(text):
+        fields, _ = split_args(text, m.start() + 1)
+        if len(fields) == 7 and fields[3].startswith('G_OPTION_ARG_'):
+            check(m.start(), 'option description', fields[5])
+            # A placeholder (FILE, NAME=VALUE) is a word to translate; a
+            # list of literal values ("in|out") is not.
+            if re.fullmatch(r'"[A-Z][A-Z_=.]*"', fields[6]):
+                check(m.start(), 'option argument', fields[6])
+    contexts = len(re.findall(r'\bg_option_context_new\s*\(', text))
+    domains = len(re.findall(r'\bg_option_context_set_translation_domain\s*\(', text))
+    if domains < contexts:
+        found.append((0, 'g_option_context_new',
+                      f'{contexts} option contexts, {domains} with a translation domain'))
+    return found

@@ -77,6 +77,16 @@ def main():
              ([] if keys else ['no keys found in nwfilterd_config.c']) +
              [f'{k} not described' for k in keys
               if not re.search(rf'^\.BR {k} ', man5, re.M)])
+    # The defaults the page states are the ones the daemon starts with.
+    config_c = read('src/daemon/nwfilterd_config.c')
+    defaults = dict(re.findall(r'config->([a-z_]+) = (\d+);', config_c))
+    problems = []
+    for key, value in sorted(defaults.items()):
+        section = re.search(rf'^\.BR {key} .*?(?=^\.TP|^\.SH)', man5, re.M | re.S)
+        if not section or f'Default {value}.' not in section.group(0):
+            problems.append(f'{key}: default {value} not stated')
+    tap.case('nwfilterd.conf(5) states the built-in numeric defaults',
+             ([] if defaults else ['no defaults found']) + problems)
     return tap.finish()
 
 

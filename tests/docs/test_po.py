@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The message catalogue is current and complete:
-- every C file under src/ and tools/ follows the marking rule of
-  check_messages.py (one case per file);
+- every C file under src/ and tools/ follows the marking rules of
+  check_messages.py for messages and command-line help (one case per file);
 - every file with marked strings is listed in po/POTFILES;
 - xgettext over POTFILES finds exactly the msgids of po/nwfilter.pot;
 - each translation in po/LINGUAS has exactly those msgids, all translated,
@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'stock'))
 sys.path.insert(0, HERE)
 
-from check_messages import has_marked_strings, unmarked_messages  # noqa: E402
+from check_messages import has_marked_strings, unmarked_help, unmarked_messages  # noqa: E402
 from taplib import Tap, source_root, tool_path  # noqa: E402
 
 # Files whose messages are not marked yet: reported as skipped, so that
@@ -145,7 +145,8 @@ def main():
             tap.case(f'{rel}: messages marked for translation', [], skip='not marked yet')
             continue
         text = read(rel)
-        problems = [f'line {line}: {call}: {arg}' for line, call, arg in unmarked_messages(text)]
+        problems = [f'line {line}: {call}: {arg}' for line, call, arg in
+                    unmarked_messages(text) + unmarked_help(text)]
         if has_marked_strings(text) and rel not in potfiles:
             problems.append('has marked strings but is not listed in po/POTFILES')
         tap.case(f'{rel}: messages marked for translation', problems)
