@@ -52,6 +52,19 @@ def missing_capability(tools=("ip", "conntrack")):
     return None
 
 
+def unmet_prerequisites(what, tools=("ip", "conntrack")):
+    """None when the test can run; otherwise print the TAP plan (a skip, or
+    under CI=true a failure) and return the exit code."""
+    reason = missing_capability(tools)
+    if not reason:
+        return None
+    if os.environ.get("CI") == "true":
+        print("1..1\nnot ok 1 - %s prerequisites: %s" % (what, reason))
+        return 1
+    print("1..0 # SKIP %s" % reason)
+    return 0
+
+
 class Tap:
     """TAP output: ok()/done()."""
 

@@ -124,13 +124,9 @@ def check(tap, tmp):
 
 
 def main():
-    reason = n.missing_capability(("ip", "nft"))
-    if reason:
-        if os.environ.get("CI") == "true":
-            print("1..1\nnot ok 1 - kernel test prerequisites: %s" % reason)
-            return 1
-        print("1..0 # SKIP %s" % reason)
-        return 0
+    unmet = n.unmet_prerequisites("kernel test", ("ip", "nft"))
+    if unmet is not None:
+        return unmet
     tap = n.Tap()
     tmp = tempfile.mkdtemp(prefix=NS)
     try:

@@ -19,13 +19,9 @@ PORT = 7777
 
 
 def main():
-    reason = n.missing_capability()
-    if reason:
-        if os.environ.get("CI") == "true":
-            print("1..1\nnot ok 1 - zero-leak prerequisites: %s" % reason)
-            return 1
-        print("1..0 # SKIP %s" % reason)
-        return 0
+    unmet = n.unmet_prerequisites("zero-leak")
+    if unmet is not None:
+        return unmet
     tap = n.Tap()
     try:
         with n.Bed("nft-zl") as bed:
