@@ -1,0 +1,259 @@
+/* Transactions of the nftables backend against the kernel, in a private
+ * network namespace this process enters with unshare (root): several ports
+ * in one batch apply all or nothing, the last change of a port in a batch
+ * wins, a stale picture of our tables is re-read and the change retried,
+ * port ids come and go with the IP layers. */
+#include "config.h"
+
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nftables/libnftables.h>
+
+#include "nwfilter/backend.h"
+#include "nwfilter/backend_nft.h"
+#include "util/nwf_error.h"
+
+static struct nft_ctx *probe_ctx;   /* a second client, to look and to meddle */
+
+static char *
+nft_text(const char *cmd)
+{
+    g_assert_cmpint(nft_run_cmd_from_buffer(probe_ctx, cmd), ==, 0);
+    return g_strdup(nft_ctx_get_output_buffer(probe_ctx));
+}
+
+static char *
+ruleset(void)
+{
+    return nft_text("list ruleset");
+}
+
+static void
+reset(void)
+{
+    g_free(nft_text("flush ruleset"));
+}
+
+static NwfRuleInst *
+rule(NwfProtocol protocol, NwfAction action, NwfField field, const char *value)
+{
+    NwfRuleInst *r = nwf_rule_inst_new(protocol, action);
+    g_autoptr(GError) error = NULL;
+
+    g_free(r->origin.filter);
+    r->origin.filter = g_strdup("txn-test");
+    if (field != NWF_FIELD_LAST) {
+        g_assert_true(nwf_value_parse(protocol, field, value, &r->fields[field], &error));
+        g_assert_no_error(error);
+    }
+    return r;
+}
+
+/* A port with an ethernet drop rule and, if PORT is given, a tcp rule. */
+static NwfRuleProgram *
+program(const char *ifname, const char *port)
+{
+    NwfRuleProgram *p = nwf_rule_program_new(ifname);
+
+    nwf_rule_program_eth_add_rule(p, NWF_ETH_VM_OUT, NULL,
+                                  rule(NWF_PROTO_MAC, NWF_ACTION_DROP, NWF_FIELD_SRCMACADDR,
+                                       "52:54:00:00:00:99"));
+    if (port)
+        nwf_rule_program_ip_add_rule(p, NWF_IP_V4, NWF_IP_FROM_VM,
+                                     rule(NWF_PROTO_TCP, NWF_ACTION_DROP,
+                                          NWF_FIELD_DSTPORTSTART, port));
+    return p;
+}
+
+/* A program the kernel refuses: a port range running backwards. */
+static NwfRuleProgram *
+program_refused(const char *ifname)
+{
+    NwfRuleProgram *p = program(ifname, NULL);
+    NwfRuleInst *r = rule(NWF_PROTO_TCP, NWF_ACTION_DROP, NWF_FIELD_DSTPORTSTART, "100");
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(nwf_value_parse(NWF_PROTO_TCP, NWF_FIELD_DSTPORTEND, "50",
+                                  &r->fields[NWF_FIELD_DSTPORTEND], &error));
+    nwf_rule_program_ip_add_rule(p, NWF_IP_V4, NWF_IP_FROM_VM, r);
+    return p;
+}
+
+typedef struct {
+    const NwfRuleProgram *set[4];
+    const char *remove[4];
+} Change;
+
+static gboolean
+commit(NwfBackend *backend, const Change *change, GError **error)
+{
+    NwfBackendTxn *txn = backend->ops->txn_begin(backend);
+
+    for (guint i = 0; i < G_N_ELEMENTS(change->set) && change->set[i]; i++) {
+        if (!backend->ops->txn_set_port(txn, change->set[i], error)) {
+            backend->ops->txn_abort(txn);
+            return FALSE;
+        }
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(change->remove) && change->remove[i]; i++)
+        g_assert_true(backend->ops->txn_remove_port(txn, change->remove[i], error));
+    return backend->ops->txn_commit(txn, error);
+}
+
+static NwfBackend *
+backend_new(void)
+{
+    NwfBackend *backend = nwf_backend_nft_new();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(backend->ops->probe(backend, &error));
+    g_assert_no_error(error);
+    return backend;
+}
+
+static void
+test_all_or_nothing(void)
+{
+    NwfBackend *backend = backend_new();
+    g_autoptr(NwfRuleProgram) a = program("vnet0", "22");
+    g_autoptr(NwfRuleProgram) b = program_refused("vnet1");
+    g_autoptr(NwfRuleProgram) c = program("vnet2", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+    Change first = { .set = { c } };
+    Change bad = { .set = { a, b }, .remove = { "vnet2" } };
+
+    reset();
+    g_assert_true(commit(backend, &first, &error));
+    before = ruleset();
+    g_assert_false(commit(backend, &bad, &error));
+    g_assert_error(error, NWF_ERROR, NWF_ERR_INTERNAL_ERROR);
+    after = ruleset();
+    g_assert_cmpstr(before, ==, after);
+    g_assert_nonnull(strstr(after, "vnet2/out"));
+    g_assert_null(strstr(after, "vnet0/"));
+    backend->ops->free(backend);
+}
+
+static void
+test_last_change_wins(void)
+{
+    NwfBackend *backend = backend_new();
+    g_autoptr(NwfRuleProgram) v1 = program("vnet0", "22");
+    g_autoptr(NwfRuleProgram) v2 = program("vnet0", "23");
+    g_autoptr(NwfRuleProgram) other = program("vnet1", "24");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    Change change = { .set = { v1, v2, other }, .remove = { "vnet1" } };
+
+    reset();
+    g_assert_true(commit(backend, &change, &error));
+    text = ruleset();
+    g_assert_nonnull(strstr(text, "tcp dport 23 drop"));
+    g_assert_null(strstr(text, "tcp dport 22 drop"));
+    g_assert_null(strstr(text, "vnet1"));
+    backend->ops->free(backend);
+}
+
+/* Someone deleted a chain of ours: the next change re-reads and succeeds. */
+static void
+test_stale_state_retried(void)
+{
+    NwfBackend *backend = backend_new();
+    g_autoptr(NwfRuleProgram) v1 = program("vnet0", "22");
+    g_autoptr(NwfRuleProgram) v2 = program("vnet0", "23");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    Change first = { .set = { v1 } };
+    Change second = { .set = { v2 } };
+
+    reset();
+    g_assert_true(commit(backend, &first, &error));
+    g_free(nft_text("delete element inet nwfilter from4 { 0x00000001 }\n"
+                    "flush chain inet nwfilter vnet0/from4\n"
+                    "delete chain inet nwfilter vnet0/from4"));
+    g_assert_true(commit(backend, &second, &error));
+    g_assert_no_error(error);
+    text = ruleset();
+    g_assert_nonnull(strstr(text, "tcp dport 23 drop"));
+    g_assert_nonnull(strstr(text, "0x00000001 : jump vnet0/from4"));
+    backend->ops->free(backend);
+}
+
+/* Ids exist only while a port has an IP layer and are reused once free. */
+static void
+test_port_ids(void)
+{
+    NwfBackend *backend = backend_new();
+    g_autoptr(NwfRuleProgram) eth_only = program("vnet0", NULL);
+    g_autoptr(NwfRuleProgram) a = program("vnet1", "22");
+    g_autoptr(NwfRuleProgram) b = program("vnet2", "22");
+    g_autoptr(NwfRuleProgram) c = program("vnet3", "22");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text1 = NULL;
+    g_autofree char *text2 = NULL;
+    Change first = { .set = { eth_only, a, b } };
+    Change second = { .remove = { "vnet1" } };
+    Change third = { .set = { c } };
+
+    reset();
+    g_assert_true(commit(backend, &first, &error));
+    text1 = nft_text("list map bridge nwfilter port_ids");
+    g_assert_nonnull(strstr(text1, "\"vnet1\" : 0x00000001"));
+    g_assert_nonnull(strstr(text1, "\"vnet2\" : 0x00000002"));
+    g_assert_null(strstr(text1, "vnet0"));
+    g_assert_true(commit(backend, &second, &error));
+    g_assert_true(commit(backend, &third, &error));
+    text2 = nft_text("list map bridge nwfilter port_ids");
+    g_assert_nonnull(strstr(text2, "\"vnet3\" : 0x00000001"));
+    g_assert_null(strstr(text2, "vnet1"));
+    backend->ops->free(backend);
+}
+
+/* A second backend (another process, say) sees what the first installed. */
+static void
+test_state_read_back(void)
+{
+    NwfBackend *first = backend_new();
+    NwfBackend *second;
+    g_autoptr(NwfRuleProgram) a = program("vnet0", "22");
+    g_autoptr(NwfRuleProgram) b = program("vnet1", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    Change add = { .set = { a, b } };
+    Change drop = { .remove = { "vnet0" } };
+
+    reset();
+    g_assert_true(commit(first, &add, &error));
+    first->ops->free(first);
+    second = backend_new();
+    g_assert_true(commit(second, &drop, &error));
+    text = ruleset();
+    g_assert_null(strstr(text, "vnet0"));
+    g_assert_nonnull(strstr(text, "vnet1/out"));
+    second->ops->free(second);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) {
+        if (g_strcmp0(g_getenv("CI"), "true") == 0)
+            g_error("needs root to enter a private network namespace");
+        g_test_skip("needs root (a private network namespace)");
+        return g_test_run();
+    }
+    probe_ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    nft_ctx_buffer_output(probe_ctx);
+    nft_ctx_buffer_error(probe_ctx);
+    g_test_add_func("/nft/txn/all-or-nothing", test_all_or_nothing);
+    g_test_add_func("/nft/txn/last-change-wins", test_last_change_wins);
+    g_test_add_func("/nft/txn/stale-state-retried", test_stale_state_retried);
+    g_test_add_func("/nft/txn/port-ids", test_port_ids);
+    g_test_add_func("/nft/txn/state-read-back", test_state_read_back);
+    return g_test_run();
+}
