@@ -156,6 +156,9 @@ def unmarked_help(text):
             # list of literal values ("in|out") is not.
             if re.fullmatch(r'"[A-Z][A-Z_=.]*"', fields[6]):
                 check(m.start(), 'option argument', fields[6])
+    # The nwfilter tool's command table: { "name", nwf_cmd_name, summary }.
+    for m in re.finditer(r'\bnwf_cmd_\w+\s*,\s*("(?:[^"\\]|\\.)*")', text):
+        check(m.start(), 'command summary', m.group(1))
     contexts = len(re.findall(r'\bg_option_context_new\s*\(', text))
     domains = len(re.findall(r'\bg_option_context_set_translation_domain\s*\(', text))
     if domains < contexts:
