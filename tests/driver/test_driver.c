@@ -1055,6 +1055,57 @@ test_load_skips_bad_files(Fixture *f, gconstpointer data)
     g_free(filter_xml_now(f, "t-la"));
 }
 
+/* libvirt's stock filters dropped into the config dir (as a package would
+ * install them, without uuids) load, get uuids written back, keep them
+ * across a restart, and clean-traffic binds. */
+static void
+test_load_stock_filters(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GDir) dir = g_dir_open(NWF_SOURCE_STOCK_FILTER_DIR, 0, NULL);
+    g_autoptr(GPtrArray) first = NULL;
+    g_autoptr(GPtrArray) second = NULL;
+    const char *entry;
+    guint copied = 0;
+
+    g_assert_nonnull(dir);
+    while ((entry = g_dir_read_name(dir))) {
+        g_autofree char *src = g_build_filename(NWF_SOURCE_STOCK_FILTER_DIR, entry, NULL);
+        g_autofree char *text = NULL;
+
+        g_assert_true(g_file_get_contents(src, &text, NULL, NULL));
+        g_assert_null(strstr(text, "<uuid>"));
+        write_config_file(f, entry, text);
+        copied++;
+    }
+    g_assert_cmpuint(copied, ==, 24);
+    fixture_restart(f);
+    first = nwf_driver_filter_list(f->driver);
+    g_assert_cmpuint(first->len, ==, copied);
+    for (guint i = 0; i < first->len; i++) {
+        NwfFilterInfo *info = g_ptr_array_index(first, i);
+        g_autofree char *file = g_strconcat(info->name, ".xml", NULL);
+        g_autofree char *text = read_file(f->config_dir, file);
+        g_autofree char *uuid = nwf_uuid_format(info->uuid);
+
+        g_assert_nonnull(strstr(text, uuid));
+    }
+
+    fixture_restart(f);
+    second = nwf_driver_filter_list(f->driver);
+    g_assert_cmpuint(second->len, ==, first->len);
+    for (guint i = 0; i < first->len; i++) {
+        NwfFilterInfo *a = g_ptr_array_index(first, i);
+        NwfFilterInfo *b = g_ptr_array_index(second, i);
+
+        g_assert_cmpstr(a->name, ==, b->name);
+        g_assert_cmpmem(a->uuid, 16, b->uuid, 16);
+    }
+    clear_log(f);
+    bind_ok(f, "vnet0", "clean-traffic", "<parameter name='IP' value='10.1.2.3'/>");
+    assert_log(f, "begin, set vnet0, commit");
+    g_assert_nonnull(strstr(g_hash_table_lookup(f->kernel->ports, "vnet0"), "10.1.2.3"));
+}
+
 static void
 test_atomic_leaves_no_temp(Fixture *f, gconstpointer data)
 {
@@ -1358,6 +1409,7 @@ main(int argc, char **argv)
     ADD("/driver/restart/reapply", test_restart);
     ADD("/driver/restart/reapply-all", test_reapply_all);
     ADD("/driver/restart/uuid-written-back", test_load_uuid_written_back);
+    ADD("/driver/restart/stock-filters", test_load_stock_filters);
     ADD("/driver/restart/skips-bad-files", test_load_skips_bad_files);
     ADD("/driver/persist/no-temp-files", test_atomic_leaves_no_temp);
     ADD("/driver/persist/crash-safety", test_crash_safety);
