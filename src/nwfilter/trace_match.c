@@ -160,7 +160,7 @@ static gboolean
 stp_field_match(const NwfRuleInst *rule, guint i, const guint8 *at)
 {
     const NwfValue *lo = field(rule, stp_fields[i].lo);
-    const NwfValue *hi = field(rule, stp_fields[i].hi);
+    const NwfValue *hi = stp_fields[i].hi < NWF_FIELD_LAST ? field(rule, stp_fields[i].hi) : NULL;
     guint value = 0;
 
     if (stp_fields[i].mac)

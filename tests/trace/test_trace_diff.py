@@ -225,11 +225,35 @@ def build_eth(dst, src, etype, body, vlan=None):
 
 # --- value pools from the filter tree ----------------------------------------
 
+def tree_values(name, seen=None):
+    """Every rule attribute value in NAME's filter tree (filters looked up
+    as nwfilter trace --filter-dir DATA does)."""
+    seen = set() if seen is None else seen
+    if name in seen:
+        return []
+    seen.add(name)
+    for d in (DATA, STOCK):
+        path = os.path.join(d, name + ".xml")
+        if os.path.exists(path):
+            break
+    else:
+        return []
+    with open(path) as f:
+        text = f.read()
+    values = []
+    for elem in re.findall(r"<([a-z0-9-]+)\s([^>]*)/?>", text):
+        attrs = dict(re.findall(r"([a-z-]+)=['\"]([^'\"]*)['\"]", elem[1]))
+        if elem[0] == "filterref":
+            values += tree_values(attrs.get("filter", ""), seen)
+        elif elem[0] not in ("filter", "rule", "parameter"):
+            values += [v for k, v in attrs.items() if k not in ("match", "comment")]
+    return values
+
+
 class Pools:
-    def __init__(self, canonical):
+    def __init__(self, name):
         self.ip4, self.ip6, self.mac, self.num = set(), set(), set(), set()
-        values = re.findall(r"^\s+!?[a-z-]+=(\S+)$", canonical, re.M)
-        values += [v for _, v in PARAMS]
+        values = tree_values(name) + [v for _, v in PARAMS]
         for v in values:
             try:
                 addr = ipaddress.ip_address(v)
@@ -239,8 +263,8 @@ class Pools:
                 (self.ip4 if addr.version == 4 else self.ip6).add(v)
             elif re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", v):
                 self.mac.add(v)
-            elif v.isdigit() and int(v) < 65536:
-                self.num.add(int(v))
+            elif re.fullmatch(r"[0-9]+|0x[0-9a-f]+", v) and int(v, 0) < 65536:
+                self.num.add(int(v, 0))
         self.ip4 |= {"10.0.0.1", "10.0.0.9", "0.0.0.0", "255.255.255.255", "224.0.0.1"}
         self.ip6 |= {"fd00::1", "fd00::9", "fe80::1", "ff02::1", "ff02::1:2", "::"}
         self.mac |= {VM_MAC, PEER_MAC, "ff:ff:ff:ff:ff:ff"}
@@ -469,18 +493,24 @@ def write_binding(tmp, name):
     return path
 
 
-def tracer_verdicts(binding, packets, backend, tmp):
-    batch = os.path.join(tmp, "batch.txt")
+def tracer_start(binding, packets, backend, tmp):
+    """nwfilter trace --batch over PACKETS, running in the background."""
+    batch = os.path.join(tmp, "%s.%s.batch" % (os.path.basename(binding), backend))
     with open(batch, "w") as f:
         for frame, state, pid, out in packets:
             f.write("--direction %s --state %s --frame %s\n"
                     % ("out" if out else "in", state, frame.hex()))
-    proc = run(TOOL, "trace", "--backend", backend, "--binding", binding, "--filter-dir", DATA,
-               "--batch", batch, check=False)
-    verdicts = proc.stdout.split()
+    return subprocess.Popen([TOOL, "trace", "--backend", backend, "--binding", binding,
+                             "--filter-dir", DATA, "--batch", batch],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def tracer_finish(proc, packets):
+    out, err = proc.communicate()
+    verdicts = out.split()
     if proc.returncode != 0 or len(verdicts) != len(packets):
-        raise RuntimeError("trace --batch failed (%d): %s" % (proc.returncode, proc.stderr[-2000:]))
-    return verdicts
+        raise RuntimeError("trace --batch failed (%d): %s" % (proc.returncode, err[-2000:]))
+    return {p[2]: v for p, v in zip(packets, verdicts)}
 
 
 def odd_arp(frame):
@@ -497,13 +527,10 @@ def describe(packets, want, seen):
                      for p in packets[:12]) + "\n(%d mismatches)" % len(packets)
 
 
-def drain(sock, seen, wait):
-    deadline = time.monotonic() + wait
+def drain(sock, seen, quiet):
+    """Read what arrived; with QUIET > 0, until nothing came for that long."""
     while True:
-        timeout = deadline - time.monotonic()
-        if timeout <= 0:
-            return
-        ready, _, _ = select.select([sock], [], [], timeout)
+        ready, _, _ = select.select([sock], [], [], quiet)
         if not ready:
             return
         while True:
@@ -518,75 +545,91 @@ def drain(sock, seen, wait):
                 seen.add(struct.unpack("!I", data[at + 4:at + 8])[0])
 
 
-def kernel_pass(bed, socks, packets):
+def kernel_pass(socks, packets):
     """The ids of PACKETS that arrived on the other side."""
     seen = set()
     for out in (True, False):
         tx, rx = (socks["vm"], socks["peer"]) if out else (socks["peer"], socks["vm"])
-        drain(rx, set(), 0.05)
+        drain(rx, set(), 0)
         batch = [p for p in packets if p[3] == out]
         for i in range(0, len(batch), 64):
             for frame, _, _, _ in batch[i:i + 64]:
                 tx.send(frame)
-            drain(rx, seen, 0.002)
-        drain(rx, seen, 0.3)
+            drain(rx, seen, 0)
+        drain(rx, seen, 0.05)
     return seen
 
 
-def check_filter(bed, socks, name, backends, tmp, rng):
-    binding = write_binding(tmp, name)
-    canon = run(TOOL, "fingerprint", "--binding", binding, "--filter-dir", DATA, "--canonical",
-                check=False)
-    if canon.returncode != 0:
-        ok(False, "%s: fingerprint for the value pools" % name, canon.stderr)
+class Case:
+    """One filter: its binding, packets and the tracer's verdicts per backend."""
+
+    def __init__(self, name, tmp, rng):
+        self.name = name
+        self.binding = write_binding(tmp, name)
+        self.want = {}
+        self.error = None
+        self.packets = []
+        gen = Generator(rng, Pools(name))
+        while len(self.packets) < PER_FILTER:
+            out = rng.random() < 0.6
+            made = gen.frame(out)
+            if made:
+                self.packets.append(made + (out,))
+        self.tmp = tmp
+        self.procs = {}
+
+    def start(self, backend):
+        if not self.error and backend not in self.procs:
+            self.procs[backend] = tracer_start(self.binding, self.packets, backend, self.tmp)
+
+    def verdicts(self, backend):
+        self.start(backend)
+        if backend not in self.want:
+            self.want[backend] = tracer_finish(self.procs[backend], self.packets)
+        return self.want[backend]
+
+
+def check_case(bed, socks, case, backend):
+    """Apply CASE's binding with BACKEND (replacing the previous one) and
+    compare. Returns the number of packets compared."""
+    name, packets = case.name, case.packets
+    if case.error:
+        ok(False, "%s/%s" % (name, backend), case.error)
         return 0
-    gen = Generator(rng, Pools(canon.stdout))
-    packets = []
-    while len(packets) < PER_FILTER:
-        out = rng.random() < 0.6
-        made = gen.frame(out)
-        if made:
-            packets.append(made + (out,))
-    compared = 0
-    for backend in backends:
-        try:
-            verdicts = tracer_verdicts(binding, packets, backend, tmp)
-        except RuntimeError as e:
-            ok(False, "%s/%s: trace" % (name, backend), e)
-            continue
-        want = {p[2]: v for p, v in zip(packets, verdicts)}
-        applied = run(TOOL, "apply", "--backend", backend, "--binding", binding,
-                      "--filter-dir", DATA, ns=bed.br, check=False)
-        if applied.returncode != 0:
-            ok(False, "%s/%s: apply" % (name, backend), applied.stderr)
-            continue
-        run("conntrack", "-F", ns=bed.br, check=False)
-        seen = kernel_pass(bed, socks, packets)
-        wrong = [p for p in packets if (p[2] in seen) != (want[p[2]] == "accept")]
-        if wrong:
-            # a frame lost under load is not a verdict: send the mismatches
-            # again, one by one
-            again = kernel_pass(bed, socks, wrong)
-            seen |= again
-            wrong = [p for p in wrong if (p[2] in seen) != (want[p[2]] == "accept")]
-        known = [p for p in wrong if backend == "nft" and odd_arp(p[0])]
-        wrong = [p for p in wrong if p not in known]
-        accepted = sum(1 for p in packets if want[p[2]] == "accept")
-        ok(not wrong, "%s/%s: %d packets, tracer == kernel (%d accepted, %d refused)"
-           % (name, backend, len(packets), accepted, len(packets) - accepted),
-           describe(wrong, want, seen))
-        if known:
-            # TAP TODO: an expected failure now, an unexpected pass (a
-            # failure to act on) once the nft backend checks these fields
-            print("not ok %d - %s/nft: %d ARP frames with a non-Ethernet hardware type or "
-                  "non-IPv4 protocol type pass nft's ARP address matches, ebtables' do not "
-                  "# TODO nft backend: check htype/hlen and ptype/plen like ebt_arp"
-                  % (len(results) + 1, name, len(known)))
-            print("#   " + describe(known[:3], want, seen).replace("\n", "\n#   "))
-            results.append(True)
-        compared += len(packets)
-        run(TOOL, "remove", "--backend", backend, "--port", "vnet0", ns=bed.br, check=False)
-    return compared
+    try:
+        want = case.verdicts(backend)
+    except RuntimeError as e:
+        ok(False, "%s/%s: trace" % (name, backend), e)
+        return 0
+    applied = run(TOOL, "apply", "--backend", backend, "--binding", case.binding,
+                  "--filter-dir", DATA, ns=bed.br, check=False)
+    if applied.returncode != 0:
+        ok(False, "%s/%s: apply" % (name, backend), applied.stderr)
+        return 0
+    run("conntrack", "-F", ns=bed.br, check=False)
+    seen = kernel_pass(socks, packets)
+    wrong = [p for p in packets if (p[2] in seen) != (want[p[2]] == "accept")]
+    if wrong:
+        # a frame lost under load is not a verdict: send the mismatches
+        # again, one by one
+        seen |= kernel_pass(socks, wrong)
+        wrong = [p for p in wrong if (p[2] in seen) != (want[p[2]] == "accept")]
+    known = [p for p in wrong if backend == "nft" and odd_arp(p[0])]
+    wrong = [p for p in wrong if p not in known]
+    accepted = sum(1 for p in packets if want[p[2]] == "accept")
+    ok(not wrong, "%s/%s: %d packets, tracer == kernel (%d accepted, %d refused)"
+       % (name, backend, len(packets), accepted, len(packets) - accepted),
+       describe(wrong, want, seen))
+    if known:
+        # TAP TODO: an expected failure now, an unexpected pass (a failure
+        # to act on) once the nft backend checks these fields
+        results.append(True)
+        print("not ok %d - %s/nft: %d ARP frames with a non-Ethernet hardware type or "
+              "non-IPv4 protocol type pass nft's ARP address matches, ebtables' do not "
+              "# TODO nft backend: check htype/hlen and ptype/plen like ebt_arp"
+              % (len(results), name, len(known)))
+        print("#   " + describe(known[:3], want, seen).replace("\n", "\n#   "))
+    return len(packets)
 
 
 def missing_capability():
@@ -617,8 +660,17 @@ def main():
         bed.up()
         socks = {"vm": bed.socket(bed.vm), "peer": bed.socket(bed.peer)}
         with tempfile.TemporaryDirectory(prefix="nwf-trace-diff-") as tmp:
-            for name in names:
-                total += check_filter(bed, socks, name, BACKENDS, tmp, rng)
+            cases = [Case(name, tmp, rng) for name in names]
+            # one backend at a time (each apply replaces the port's rules);
+            # the tracer works two cases ahead of the kernel
+            order = [(backend, case) for backend in BACKENDS for case in cases]
+            for i, (backend, case) in enumerate(order):
+                for ahead_backend, ahead in order[i:i + 3]:
+                    ahead.start(ahead_backend)
+                total += check_case(bed, socks, case, backend)
+                if i + 1 == len(order) or order[i + 1][0] != backend:
+                    run(TOOL, "remove", "--backend", backend, "--port", "vnet0", ns=bed.br,
+                        check=False)
     finally:
         bed.down()
     note("compared %d packets (tracer vs kernel) over %d filters and backends %s in %.0f s"
