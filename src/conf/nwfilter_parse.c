@@ -133,22 +133,27 @@ parse_protocol_element(xmlNode *node, NwfRuleDef *rule, GError **error)
 {
     g_autofree char *match = nwf_xml_prop(node, "match");
     gboolean negated = match && strcmp(match, "no") == 0;
-    g_autoptr(GError) last_error = NULL;
+    g_autoptr(GError) libvirt_error = NULL;
+    g_autoptr(GError) our_error = NULL;
     const NwfAttrSpec *attrs;
     guint n = 0;
 
     attrs = nwf_protocol_attrs(rule->protocol, &n);
-    /* Like libvirt, look at every attribute and report the last bad one. */
+    /* Like libvirt, look at every attribute and report the last bad one;
+     * a refusal libvirt would not make counts only when there is no other. */
     for (guint i = 0; i < n; i++) {
         NwfField field = attrs[i].field;
         g_autofree char *text = nwf_xml_prop(node, nwf_field_name(field));
         NwfValue value = { 0 };
+        GError **slot;
 
         if (!text)
             continue;
         if (!nwf_value_parse_attr(rule->protocol, field, text, &value, NULL)) {
-            g_clear_error(&last_error);
-            nwf_error_set(&last_error, NWF_ERR_INTERNAL_ERROR, "%s has illegal value %s",
+            slot = nwf_value_refusal_is_ours(rule->protocol, field, text) ? &our_error
+                                                                          : &libvirt_error;
+            g_clear_error(slot);
+            nwf_error_set(slot, NWF_ERR_INTERNAL_ERROR, "%s has illegal value %s",
                           nwf_field_name(field), text);
             continue;
         }
@@ -156,8 +161,9 @@ parse_protocol_element(xmlNode *node, NwfRuleDef *rule, GError **error)
         nwf_value_clear(&rule->fields[field]);
         rule->fields[field] = value;
     }
-    if (last_error) {
-        g_propagate_error(error, g_steal_pointer(&last_error));
+    if (libvirt_error || our_error) {
+        g_propagate_error(error, libvirt_error ? g_steal_pointer(&libvirt_error)
+                                               : g_steal_pointer(&our_error));
         return FALSE;
     }
     return check_ports_need_protocol(rule, error);

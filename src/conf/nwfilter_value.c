@@ -524,7 +524,7 @@ nwf_var_ref_parse(const char *text, GError **error)
     }
     if (*p == '[') {
         p++;
-        while (*p == ' ')
+        while (g_ascii_isspace(*p))
             p++;
         if (*p == '@') {
             p++;
@@ -535,7 +535,7 @@ nwf_var_ref_parse(const char *text, GError **error)
             nwf_error_set(error, NWF_ERR_INVALID_ARG, "Malformed variable");
             return NULL;
         }
-        while (*p == ' ')
+        while (g_ascii_isspace(*p))
             p++;
         if (*p != ']') {
             nwf_error_set(error, NWF_ERR_INVALID_ARG, "Malformed variable");
@@ -543,7 +543,7 @@ nwf_var_ref_parse(const char *text, GError **error)
         }
         /* libvirt ignores anything after ']'; we allow only blanks, which
          * libvirt's own test data has ("$B[  @0 ] "). */
-        for (p++; *p == ' '; p++)
+        for (p++; g_ascii_isspace(*p); p++)
             ;
         if (*p != '\0') {
             nwf_error_set(error, NWF_ERR_INVALID_ARG, "Malformed variable");
@@ -563,6 +563,37 @@ nwf_var_ref_parse(const char *text, GError **error)
     ref->kind = kind;
     ref->index = number;
     return ref;
+}
+
+/* What libvirt's own variable parser lets through: an empty name, and
+ * anything after ']'. */
+static gboolean
+libvirt_accepts_var(const char *text)
+{
+    const char *p = text + strspn(text, NWF_VAR_NAME_CHARS);
+    guint32 number;
+
+    if (*p == '\0')
+        return TRUE;
+    if (*p != '[')
+        return FALSE;
+    for (p++; g_ascii_isspace(*p); p++)
+        ;
+    if (*p == '@') {
+        if (!parse_uint_end(p + 1, 10, &number, &p) || number > NWF_ITERATOR_MAX)
+            return FALSE;
+    } else if (!parse_uint_end(p, 10, &number, &p)) {
+        return FALSE;
+    }
+    while (g_ascii_isspace(*p))
+        p++;
+    return *p == ']';
+}
+
+gboolean
+nwf_value_refusal_is_ours(NwfProtocol protocol, NwfField field, const char *text)
+{
+    return nwf_protocol_attr(protocol, field) && text[0] == '$' && libvirt_accepts_var(text + 1);
 }
 
 NwfVarRef *

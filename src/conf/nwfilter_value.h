@@ -23,5 +23,10 @@ void nwf_var_ref_free(NwfVarRef *ref);
 gboolean nwf_value_parse_attr(NwfProtocol protocol, NwfField field, const char *text,
                               NwfValue *out, GError **error);
 
+/* TRUE when nwf_value_parse_attr refuses TEXT only where we are stricter
+ * than libvirt (a variable libvirt would take). Such refusals give way to
+ * libvirt's own errors when a protocol element has both. */
+gboolean nwf_value_refusal_is_ours(NwfProtocol protocol, NwfField field, const char *text);
+
 /* Longest comment kept, in bytes. */
 #define NWF_COMMENT_MAX 256

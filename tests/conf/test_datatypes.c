@@ -361,6 +361,11 @@ static const ErrorCase error_cases[] = {
     /* every bad attribute is checked; the last one in table order is reported */
     { RULE("action='drop' direction='in'", "<tcp dstportend='x' srcipaddr='y'/>"), NWF_ERR_INTERNAL_ERROR,
       "internal error: dstportend has illegal value x" },
+    /* our stricter refusals give way to libvirt's own errors */
+    { RULE("action='drop' direction='in'", "<tcp dstportstart='70000' comment='$C'/>"),
+      NWF_ERR_INTERNAL_ERROR, "internal error: dstportstart has illegal value 70000" },
+    { RULE("action='drop' direction='in'", "<tcp srcipaddr='$IP' state='$S' comment='$C'/>"),
+      NWF_ERR_INTERNAL_ERROR, "internal error: comment has illegal value $C" },
     { RULE("action='drop' direction='in'", "<ip dstportstart='1'/>"), NWF_ERR_INTERNAL_ERROR,
       "internal error: IP rule with port specification requires protocol specification with protocol "
       "to be either one of tcp(6), udp(17), dccp(33), or sctp(132)" },
