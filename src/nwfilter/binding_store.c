@@ -44,6 +44,12 @@ nwf_binding_store_lookup(const NwfBindingStore *store, const char *portdev)
     return g_hash_table_lookup(store->by_port, portdev);
 }
 
+NwfBindingDef *
+nwf_binding_store_lookup_for_update(NwfBindingStore *store, const char *portdev)
+{
+    return g_hash_table_lookup(store->by_port, portdev);
+}
+
 static gint
 nwf_binding_def_compare_port(gconstpointer a, gconstpointer b)
 {

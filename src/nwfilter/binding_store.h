@@ -21,6 +21,9 @@ gboolean nwf_binding_store_load(NwfBindingStore *store, GError **error);
 
 guint nwf_binding_store_count(const NwfBindingStore *store);
 const NwfBindingDef *nwf_binding_store_lookup(const NwfBindingStore *store, const char *portdev);
+/* The stored binding of PORTDEV for an in-memory change (nothing is
+ * written: nwf_binding_store_save persists), or NULL. */
+NwfBindingDef *nwf_binding_store_lookup_for_update(NwfBindingStore *store, const char *portdev);
 /* const NwfBindingDef*, sorted by port dev. */
 GPtrArray *nwf_binding_store_list(const NwfBindingStore *store);
 

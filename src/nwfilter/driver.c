@@ -234,6 +234,10 @@ nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, GError **error)
                 g_ptr_array_add(gone, g_strdup(binding->portdev));
             continue;
         }
+        /* As at create, instantiating shows the MAC variable in dumpxml;
+         * like libvirt, only in memory (the status file stays as created). */
+        nwf_driver_binding_add_mac(nwf_binding_store_lookup_for_update(driver->bindings,
+                                                                       binding->portdev));
         program = nwf_driver_compile(driver, binding, NULL, &cause);
         if (!program) {
             g_warning("cannot instantiate the filter of port dev '%s': %s",

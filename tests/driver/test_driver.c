@@ -867,6 +867,20 @@ test_binding_absent_port(Fixture *f, gconstpointer data)
     g_assert_null(strstr(xml, "<parameter"));
     g_assert_nonnull(strstr(xml, "<filterref filter='t-missing'/>"));
     unbind_ok(f, "vnet9");
+
+    /* The device appears while the daemon is down: the next start applies
+     * the binding, and dumpxml then shows the MAC variable. */
+    clear_log(f);
+    define_ok(f, "t-leaf", UUID_A, MAC_RULE);
+    bind_ok(f, "vnet9", "t-leaf", NULL);
+    assert_log(f, "");
+    g_hash_table_add(f->present, g_strdup("vnet9"));
+    fixture_restart(f);
+    assert_log(f, "begin, set vnet9, commit");
+    g_clear_pointer(&xml, g_free);
+    xml = nwf_driver_binding_get_xml(f->driver, "vnet9", &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(xml, "<parameter name='MAC' value='52:54:00:aa:bb:cc'/>"));
 }
 
 static void
