@@ -1349,6 +1349,7 @@ test_crash_safety(Fixture *f, gconstpointer data)
 {
     GRand *rand = g_rand_new_with_seed(0x6e7766);
     guint total_acked = 0;
+    gint64 start;
     guint killed = 0;
 
     g_clear_pointer(&f->driver, nwf_driver_free);
@@ -1374,7 +1375,7 @@ test_crash_safety(Fixture *f, gconstpointer data)
         n = read(fds[0], buf, 6);
         g_assert_cmpint(n, ==, 6);
         g_string_append_len(acks, buf, n);
-        g_usleep(g_rand_int_range(rand, 0, 80000));
+        g_usleep(g_rand_int_range(rand, 0, 150000));
         kill(pid, SIGKILL);
         g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
         if (WIFSIGNALED(status)) {
@@ -1395,7 +1396,11 @@ test_crash_safety(Fixture *f, gconstpointer data)
                    killed, CRASH_CYCLES, total_acked);
     g_assert_cmpuint(killed, >, CRASH_CYCLES / 2);
     g_rand_free(rand);
+    start = g_get_monotonic_time();
     fixture_start(f);
+    g_test_message("start with %u filters and %u bindings: %.1f ms",
+                   nwf_driver_filter_count(f->driver), g_hash_table_size(f->kernel->ports),
+                   (g_get_monotonic_time() - start) / 1000.0);
 }
 
 int
