@@ -54,17 +54,16 @@ nwf_driver_learn_free(NwfDriverLearn *learn)
     g_free(learn);
 }
 
-/* ADDRS as the values of NAME in EXTRA, or PLACEHOLDER when there are none. */
+/* ADDRS as the values of NAME in EXTRA, then UNSPECIFIED when ALWAYS or
+ * when there are no addresses. */
 static void
 nwf_driver_learn_set_var(NwfParams *extra, const char *name, const GPtrArray *addrs,
-                         const char *placeholder)
+                         const char *unspecified, gboolean always)
 {
-    if (addrs->len == 0) {
-        nwf_params_add(extra, name, placeholder);
-        return;
-    }
     for (guint i = 0; i < addrs->len; i++)
         nwf_params_add(extra, name, g_ptr_array_index(addrs, i));
+    if (always || addrs->len == 0)
+        nwf_params_add(extra, name, unspecified);
 }
 
 static NwfRuleProgram *
@@ -127,9 +126,12 @@ nwf_driver_learn_compile(NwfDriverLearn *learn, const NwfBindingDef *binding,
                                       error);
     extra = nwf_params_new();
     if (info.needs_ip)
-        nwf_driver_learn_set_var(extra, "IP", v4, "0.0.0.0");
+        nwf_driver_learn_set_var(extra, "IP", v4, "0.0.0.0", FALSE);
+    /* :: stays while IPv6 is learned: a guest's DAD probe for a new
+     * address must reach the other nodes, or a guest could claim an
+     * address in use (the owner would never see the probe to object). */
     if (info.needs_ipv6)
-        nwf_driver_learn_set_var(extra, "IPV6", v6, "::");
+        nwf_driver_learn_set_var(extra, "IPV6", v6, "::", TRUE);
     return nwf_compile_binding(binding, lookup, lookup_data, extra, NULL, error);
 }
 

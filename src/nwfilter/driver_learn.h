@@ -10,7 +10,8 @@
  * compiled with the unspecified address (0.0.0.0 or ::) standing in for the
  * missing one: the full filter is in force, and for the missing family the
  * guest can only send what address configuration sends from the
- * unspecified address (DHCP DISCOVER, DAD). */
+ * unspecified address (DHCP DISCOVER, DAD). :: also stays in IPV6 once
+ * IPv6 addresses are known, so that DAD for further addresses works. */
 #pragma once
 
 #include <glib.h>

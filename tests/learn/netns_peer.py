@@ -28,9 +28,32 @@ def out(*args):
 
 
 def cmd_send_ip(a):
-    frame = Ether(src=mac(), dst="ff:ff:ff:ff:ff:ff") / IP(src=a.src, dst="10.0.0.1") / UDP(sport=4000, dport=4000) / b"learn"
-    out(f"sent {time.monotonic():.6f}")
-    sendp(frame, iface=IFACE)
+    for src in a.src:
+        frame = Ether(src=a.src_mac or mac(), dst=a.dst_mac) / IP(src=src, dst=a.dst) / UDP(sport=4000, dport=4000) / b"learn"
+        out(f"sent {time.monotonic():.6f}")
+        sendp(frame, iface=IFACE)
+
+
+def cmd_send_ip6(a):
+    for src in a.src:
+        sendp(Ether(src=mac(), dst=a.dst_mac) / IPv6(src=src, dst=a.dst) / UDP(sport=4000, dport=4000) / b"learn",
+              iface=IFACE)
+
+
+def cmd_sniff(a):
+    """Print the source address of every UDP datagram to port 4000 seen
+    between "listening" and a line on stdin."""
+    from scapy.all import AsyncSniffer
+    sn = AsyncSniffer(iface=IFACE, filter="udp dst port 4000", store=True)
+    sn.start()
+    time.sleep(0.5)
+    out("listening")
+    sys.stdin.readline()
+    time.sleep(0.3)
+    sn.stop()
+    for p in sn.results:
+        src = p[IP].src if p.haslayer(IP) else p[IPv6].src
+        out(f"got {src}")
 
 
 def cmd_send_arp(a):
@@ -160,7 +183,12 @@ def cmd_flood(a):
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("send-ip"); c.add_argument("src"); c.set_defaults(f=cmd_send_ip)
+    c = sub.add_parser("send-ip"); c.add_argument("src", nargs="+"); c.add_argument("--dst", default="10.0.0.1")
+    c.add_argument("--dst-mac", default="ff:ff:ff:ff:ff:ff"); c.add_argument("--src-mac")
+    c.set_defaults(f=cmd_send_ip)
+    c = sub.add_parser("send-ip6"); c.add_argument("src", nargs="+"); c.add_argument("--dst", default="2001:db8::1")
+    c.add_argument("--dst-mac", default="33:33:00:00:00:01"); c.set_defaults(f=cmd_send_ip6)
+    c = sub.add_parser("sniff"); c.set_defaults(f=cmd_sniff)
     c = sub.add_parser("send-arp"); c.add_argument("src"); c.add_argument("--op", type=int, default=1)
     c.set_defaults(f=cmd_send_arp)
     c = sub.add_parser("dora"); c.add_argument("--xid", type=int, default=1); c.add_argument("--server")
