@@ -128,30 +128,34 @@ check_ports_need_protocol(const NwfRuleDef *rule, GError **error)
     return FALSE;
 }
 
+/* DEFERRED collects the first refusal libvirt would not make (a variable
+ * it takes but never resolves): libvirt goes on and may fail later in the
+ * document with its own message, which should then be the one reported. */
 static gboolean
-parse_protocol_element(xmlNode *node, NwfRuleDef *rule, GError **error)
+parse_protocol_element(xmlNode *node, NwfRuleDef *rule, GError **deferred, GError **error)
 {
     g_autofree char *match = nwf_xml_prop(node, "match");
     gboolean negated = match && strcmp(match, "no") == 0;
-    g_autoptr(GError) libvirt_error = NULL;
-    g_autoptr(GError) our_error = NULL;
+    g_autoptr(GError) last_error = NULL;
     const NwfAttrSpec *attrs;
     guint n = 0;
 
     attrs = nwf_protocol_attrs(rule->protocol, &n);
-    /* Like libvirt, look at every attribute and report the last bad one;
-     * a refusal libvirt would not make counts only when there is no other. */
+    /* Like libvirt, look at every attribute and report the last bad one. */
     for (guint i = 0; i < n; i++) {
         NwfField field = attrs[i].field;
         g_autofree char *text = nwf_xml_prop(node, nwf_field_name(field));
         NwfValue value = { 0 };
-        GError **slot;
+        GError **slot = &last_error;
 
         if (!text)
             continue;
         if (!nwf_value_parse_attr(rule->protocol, field, text, &value, NULL)) {
-            slot = nwf_value_refusal_is_ours(rule->protocol, field, text) ? &our_error
-                                                                          : &libvirt_error;
+            if (nwf_value_refusal_is_ours(rule->protocol, field, text)) {
+                if (*deferred)
+                    continue;
+                slot = deferred;
+            }
             g_clear_error(slot);
             nwf_error_set(slot, NWF_ERR_INTERNAL_ERROR, "%s has illegal value %s",
                           nwf_field_name(field), text);
@@ -161,9 +165,8 @@ parse_protocol_element(xmlNode *node, NwfRuleDef *rule, GError **error)
         nwf_value_clear(&rule->fields[field]);
         rule->fields[field] = value;
     }
-    if (libvirt_error || our_error) {
-        g_propagate_error(error, libvirt_error ? g_steal_pointer(&libvirt_error)
-                                               : g_steal_pointer(&our_error));
+    if (last_error) {
+        g_propagate_error(error, g_steal_pointer(&last_error));
         return FALSE;
     }
     return check_ports_need_protocol(rule, error);
@@ -196,7 +199,7 @@ rule_fixup(NwfRuleDef *rule)
 }
 
 static NwfRuleDef *
-parse_rule(xmlNode *node, GError **error)
+parse_rule(xmlNode *node, GError **deferred, GError **error)
 {
     g_autofree char *action = nwf_xml_prop(node, "action");
     g_autofree char *direction = nwf_xml_prop(node, "direction");
@@ -245,7 +248,7 @@ parse_rule(xmlNode *node, GError **error)
             continue;
         found = TRUE;
         rule->protocol = protocol;
-        if (!parse_protocol_element(cur, rule, error))
+        if (!parse_protocol_element(cur, rule, deferred, error))
             goto fail;
     }
     rule_fixup(rule);
@@ -332,6 +335,7 @@ parse_filter(xmlNode *root, GError **error)
     g_autofree char *priority = nwf_xml_prop(root, "priority");
     g_autofree char *chain = nwf_xml_prop(root, "chain");
     g_autofree char *uuid = NULL;
+    g_autoptr(GError) deferred = NULL;
     int chain_priority = 0;
 
     def->name = nwf_xml_prop(root, "name");
@@ -379,7 +383,7 @@ parse_filter(xmlNode *root, GError **error)
         NwfEntry *entry;
 
         if (nwf_xml_is_element(cur, "rule")) {
-            NwfRuleDef *rule = parse_rule(cur, error);
+            NwfRuleDef *rule = parse_rule(cur, &deferred, error);
             if (!rule)
                 return NULL;
             entry = g_new0(NwfEntry, 1);
@@ -394,6 +398,10 @@ parse_filter(xmlNode *root, GError **error)
             if (!nwf_filterref_parse(cur, entry->ref, error))
                 return NULL;
         }
+    }
+    if (deferred) {
+        g_propagate_error(error, g_steal_pointer(&deferred));
+        return NULL;
     }
     if (!check_filter_name_chars(def->name, error))
         return NULL;

@@ -365,7 +365,15 @@ static const ErrorCase error_cases[] = {
     { RULE("action='drop' direction='in'", "<tcp dstportstart='70000' comment='$C'/>"),
       NWF_ERR_INTERNAL_ERROR, "internal error: dstportstart has illegal value 70000" },
     { RULE("action='drop' direction='in'", "<tcp srcipaddr='$IP' state='$S' comment='$C'/>"),
-      NWF_ERR_INTERNAL_ERROR, "internal error: comment has illegal value $C" },
+      NWF_ERR_INTERNAL_ERROR, "internal error: state has illegal value $S" },
+    { "<filter name='a'><rule action='drop' direction='in'><tcp comment='$C'/></rule>"
+      "<rule action='drop' direction='in'><ipv6 srcportstart='1' code='$'/></rule></filter>",
+      NWF_ERR_INTERNAL_ERROR,
+      "internal error: IPv6 rule with port specification requires protocol specification with protocol "
+      "to be either one of tcp(6), udp(17), dccp(33), or sctp(132)" },
+    { "<filter name='a'><rule action='drop' direction='in'><tcp comment='$C'/></rule>"
+      "<rule action='drop'/></filter>",
+      NWF_ERR_INTERNAL_ERROR, "internal error: rule node requires direction attribute" },
     { RULE("action='drop' direction='in'", "<ip dstportstart='1'/>"), NWF_ERR_INTERNAL_ERROR,
       "internal error: IP rule with port specification requires protocol specification with protocol "
       "to be either one of tcp(6), udp(17), dccp(33), or sctp(132)" },
