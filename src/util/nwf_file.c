@@ -79,6 +79,7 @@ nwf_file_write_atomic(const char *path, const char *contents, gsize len,
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *base = g_path_get_basename(path);
     g_autofree char *tmp = g_strdup_printf("%s/.%s" NWF_FILE_TEMP_MARK "XXXXXX", dir, base);
+    g_autoptr(GError) cause = NULL;
     int fd;
     int err;
 
@@ -103,7 +104,11 @@ nwf_file_write_atomic(const char *path, const char *contents, gsize len,
         g_unlink(tmp);
         return nwf_file_fail(error, "cannot rename file to", path, err);
     }
-    return nwf_file_sync_dir(dir, error);
+    /* The new content is in place now: failing here would leave callers
+     * believing the old one still is. The rename is only less durable. */
+    if (!nwf_file_sync_dir(dir, &cause))
+        g_warning("%s", cause->message);
+    return TRUE;
 }
 
 gboolean

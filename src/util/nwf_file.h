@@ -12,7 +12,8 @@ gboolean nwf_file_ensure_dir(const char *dir, mode_t mode, GError **error);
 
 /* Replace PATH by CONTENTS: write a temp file in the same directory, fsync
  * it, rename it over PATH, fsync the directory. On failure PATH is untouched
- * and no temp file is left behind. */
+ * and no temp file is left behind. Once the rename is done the call
+ * succeeds (a failing directory fsync is only logged). */
 gboolean nwf_file_write_atomic(const char *path, const char *contents, gsize len,
                                mode_t mode, GError **error);
 
