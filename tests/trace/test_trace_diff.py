@@ -334,6 +334,8 @@ class Generator:
         self.rng, self.pools = rng, pools
         self.flows = set()
         self.counter = 0
+        self.last_flow = None
+        self.replies = []        # flows to answer: (original id, out, flow, macs)
 
     def tail(self, pid):
         return MAGIC + struct.pack("!I", pid)
@@ -352,6 +354,7 @@ class Generator:
         kind = rng.choice(("tcp", "tcp", "udp", "udp", "icmp", "icmp", "other", "sctp")
                           + (() if v6 else ("igmp", "esp")))
         state = "new"
+        self.last_flow = None
         if kind in ("tcp", "udp", "sctp"):
             proto = {"tcp": 6, "udp": 17, "sctp": 132}[kind]
             dport = near_num(rng, pools)
@@ -368,8 +371,11 @@ class Generator:
                                        b"\x04\x02\x01\x01"))
                 l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 1 if flags & 0x10 else 0,
                                  (5 + len(opts) // 4) << 4, flags, 64240, 0, 0) + opts + payload
+                if flags == 0x02:
+                    self.last_flow = (v6, src, dst, proto, sport, dport, tos)
             elif kind == "udp":
                 l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+                self.last_flow = (v6, src, dst, proto, sport, dport, tos)
             else:
                 # an INIT chunk alone starts an association; the id rides in
                 # an optional parameter (conntrack refuses bytes after INIT)
@@ -433,6 +439,25 @@ class Generator:
                                 rng.randrange(65536), 20 << 8, 2 << 8, 15 << 8)
         return struct.pack("!H", len(body)) + body + self.tail(pid)
 
+    def reply_frames(self):
+        """The answer to each recorded flow, sent the other way: a SYN gets
+        its SYN-ACK, a UDP datagram a datagram back. (frame, original id,
+        id, out) each."""
+        made = []
+        for orig, out, (v6, src, dst, proto, sport, dport, tos), (smac, dmac) in self.replies:
+            self.counter += 1
+            pid = self.counter
+            payload = self.tail(pid)
+            if proto == 6:
+                l4 = struct.pack("!HHIIBBHHH", dport, sport, 100, 2, 5 << 4, 0x12, 64240, 0,
+                                 0) + payload
+            else:
+                l4 = struct.pack("!HHHH", dport, sport, 8 + len(payload), 0) + payload
+            body = build_ip(v6, dst, src, proto, l4, tos)
+            made.append((build_eth(smac, dmac, 0x86dd if v6 else 0x0800, body), orig, pid,
+                         not out, proto))
+        return made
+
     def frame(self, out):
         """(frame bytes, conntrack state, id) or None when a flow repeated."""
         rng, pools = self.rng, self.pools
@@ -453,6 +478,11 @@ class Generator:
                 return None
             body, state = made
             frame = build_eth(dst, src, 0x86dd if kind == "ipv6" else 0x0800, body)
+            # only unicast: the bridge also hands a broadcast or multicast
+            # frame to the host, whose copy commits the connection even when
+            # the filter drops the bridged one
+            if self.last_flow and not mac_bytes(dst)[0] & 1 and rng.random() < 0.8:
+                self.replies.append((pid, out, self.last_flow, (src, dst)))
         elif kind in ("arp", "rarp"):
             frame = build_eth(dst, src, 0x8035 if kind == "rarp" else 0x0806,
                               self.arp_body(pid, kind == "rarp"))
@@ -493,13 +523,14 @@ def write_binding(tmp, name):
     return path
 
 
-def tracer_start(binding, packets, backend, tmp):
+def tracer_start(binding, packets, backend, tmp, tag="first"):
     """nwfilter trace --batch over PACKETS, running in the background."""
-    batch = os.path.join(tmp, "%s.%s.batch" % (os.path.basename(binding), backend))
+    batch = os.path.join(tmp, "%s.%s.%s.batch" % (os.path.basename(binding), backend, tag))
     with open(batch, "w") as f:
         for frame, state, pid, out in packets:
-            f.write("--direction %s --state %s --frame %s\n"
-                    % ("out" if out else "in", state, frame.hex()))
+            f.write("--direction %s --state %s --ct-dir %s --frame %s\n"
+                    % ("out" if out else "in", state.split("/")[0],
+                       state.split("/")[1] if "/" in state else "original", frame.hex()))
     return subprocess.Popen([TOOL, "trace", "--backend", backend, "--binding", binding,
                              "--filter-dir", DATA, "--batch", batch],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -575,6 +606,7 @@ class Case:
             made = gen.frame(out)
             if made:
                 self.packets.append(made + (out,))
+        self.replies = gen.reply_frames()
         self.tmp = tmp
         self.procs = {}
 
@@ -608,6 +640,20 @@ def check_case(bed, socks, case, backend):
         return 0
     run("conntrack", "-F", ns=bed.br, check=False)
     seen = kernel_pass(socks, packets)
+    # the answers: established replies where the tracer let the flow's
+    # first packet through (the kernel then holds its connection)
+    # (a SYN-ACK without its SYN is invalid to conntrack)
+    replies = [(frame, "established/reply" if want[orig] == "accept" else
+                "invalid" if proto == 6 else "new", pid, out)
+               for frame, orig, pid, out, proto in case.replies]
+    try:
+        want.update(tracer_finish(tracer_start(case.binding, replies, backend, case.tmp,
+                                               "replies"), replies))
+    except RuntimeError as e:
+        ok(False, "%s/%s: trace of the replies" % (name, backend), e)
+        return 0
+    seen |= kernel_pass(socks, replies)
+    packets = packets + replies
     wrong = [p for p in packets if (p[2] in seen) != (want[p[2]] == "accept")]
     if wrong:
         # a frame lost under load is not a verdict: send the mismatches
@@ -617,8 +663,10 @@ def check_case(bed, socks, case, backend):
     known = [p for p in wrong if backend == "nft" and odd_arp(p[0])]
     wrong = [p for p in wrong if p not in known]
     accepted = sum(1 for p in packets if want[p[2]] == "accept")
-    ok(not wrong, "%s/%s: %d packets, tracer == kernel (%d accepted, %d refused)"
-       % (name, backend, len(packets), accepted, len(packets) - accepted),
+    established = sum(1 for p in replies if p[1].startswith("established"))
+    ok(not wrong, "%s/%s: %d packets (%d established replies), tracer == kernel "
+       "(%d accepted, %d refused)" % (name, backend, len(packets), established, accepted,
+                                      len(packets) - accepted),
        describe(wrong, want, seen))
     if known:
         # TAP TODO: an expected failure now, an unexpected pass (a failure
