@@ -116,12 +116,17 @@ nwf_file_remove_durable(const char *path, GError **error)
 {
     g_autofree char *dir = g_path_get_dirname(path);
 
+    g_autoptr(GError) cause = NULL;
+
     if (g_unlink(path) < 0) {
         if (errno == ENOENT)
             return TRUE;
         return nwf_file_fail(error, "cannot remove file", path, errno);
     }
-    return nwf_file_sync_dir(dir, error);
+    /* As after a rename: the file is gone, only less durably. */
+    if (!nwf_file_sync_dir(dir, &cause))
+        g_warning("%s", cause->message);
+    return TRUE;
 }
 
 gboolean

@@ -17,7 +17,8 @@ gboolean nwf_file_ensure_dir(const char *dir, mode_t mode, GError **error);
 gboolean nwf_file_write_atomic(const char *path, const char *contents, gsize len,
                                mode_t mode, GError **error);
 
-/* Unlink PATH and fsync its directory. A missing PATH is not an error. */
+/* Unlink PATH and fsync its directory (a failing fsync is only logged). A
+ * missing PATH is not an error. */
 gboolean nwf_file_remove_durable(const char *path, GError **error);
 
 /* Whether NAME (a directory entry) is a temp file left by an interrupted
