@@ -6,30 +6,50 @@
 #include "nwfilter_cmds.h"
 #include "tool_program.h"
 
-/* Compile and enforce one binding in the current network namespace. */
+/* Compile the binding(s) and enforce them in the current network namespace.
+ * Binding files after the options join --binding in one transaction. */
 int
 nwf_cmd_apply(int argc, char **argv)
 {
     NwfToolProgramOptions opts = { 0 };
     g_autofree char *backend_name = NULL;
     g_autoptr(GError) error = NULL;
-    g_autoptr(NwfRuleProgram) program = NULL;
+    g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) programs =
+        g_ptr_array_new_with_free_func((GDestroyNotify)nwf_rule_program_free);
     NwfCompileInfo info = { 0 };
     NwfBackend *backend = NULL;
     gboolean ok = FALSE;
 
-    if (!nwf_tool_program_parse(argc, argv, "- enforce a binding in this network namespace",
+    if (!nwf_tool_program_parse(argc, argv,
+                                "[BINDING.xml...] - enforce bindings in this network namespace",
                                 "nftables or ebiptables (default: the best available)",
-                                &backend_name, &opts)) {
+                                &backend_name, &opts, more) ||
+        (more->len > 0 && !opts.binding)) {
+        if (more->len > 0 && !opts.binding)
+            fprintf(stderr, "error: extra binding files need --binding\n");
         nwf_tool_program_options_clear(&opts);
         return 2;
     }
-    program = nwf_tool_program_compile(&opts, &info, &error);
-    if (program)
+    for (guint i = 0; i <= more->len; i++) {
+        NwfToolProgramOptions one = opts;
+        NwfRuleProgram *program;
+
+        if (i > 0)
+            one.binding = g_ptr_array_index(more, i - 1);
+        program = nwf_tool_program_compile(&one, &info, &error);
+        if (!program)
+            break;
+        g_ptr_array_add(programs, program);
+    }
+    if (programs->len == more->len + 1)
         backend = nwf_backend_new_by_name(backend_name, &error);
     if (backend) {
         NwfBackendTxn *txn = backend->ops->txn_begin(backend);
-        if (backend->ops->txn_set_port(txn, program, &error))
+        ok = TRUE;
+        for (guint i = 0; i < programs->len && ok; i++)
+            ok = backend->ops->txn_set_port(txn, g_ptr_array_index(programs, i), &error);
+        if (ok)
             ok = backend->ops->txn_commit(txn, &error);
         else
             backend->ops->txn_abort(txn);

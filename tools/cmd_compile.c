@@ -37,7 +37,7 @@ nwf_cmd_compile(int argc, char **argv)
 
     if (!nwf_tool_program_parse(argc, argv, "- print the firewall commands for a binding",
                                 "ebiptables (libvirt's command list) or nft",
-                                &backend_name, &opts)) {
+                                &backend_name, &opts, NULL)) {
         nwf_tool_program_options_clear(&opts);
         return 2;
     }

@@ -36,7 +36,7 @@ nwf_tool_program_entries(NwfToolProgramOptions *opts)
 
 gboolean
 nwf_tool_program_parse(int argc, char **argv, const char *summary, const char *backend_help,
-                       char **backend, NwfToolProgramOptions *opts)
+                       char **backend, NwfToolProgramOptions *opts, GPtrArray *rest)
 {
     const GOptionEntry backend_entry[] = {
         { "backend", 0, 0, G_OPTION_ARG_STRING, backend, backend_help, "NAME" },
@@ -51,10 +51,12 @@ nwf_tool_program_parse(int argc, char **argv, const char *summary, const char *b
         fprintf(stderr, "error: %s\n", error->message);
         return FALSE;
     }
-    if (argc > 1) {
+    if (argc > 1 && !rest) {
         fprintf(stderr, "error: unexpected argument '%s'\n", argv[1]);
         return FALSE;
     }
+    for (int i = 1; i < argc; i++)
+        g_ptr_array_add(rest, g_strdup(argv[i]));
     return TRUE;
 }
 

@@ -22,11 +22,12 @@ typedef struct {
 const GOptionEntry *nwf_tool_program_entries(NwfToolProgramOptions *opts);
 
 /* Parse ARGV (from the subcommand name on) into OPTS and *BACKEND (the
- * --backend value, NULL when absent; BACKEND_HELP describes it). Prints the
- * problem and returns FALSE on bad usage. */
+ * --backend value, NULL when absent; BACKEND_HELP describes it). Arguments
+ * that are not options go to REST (char*, owned); with REST NULL they are
+ * an error. Prints the problem and returns FALSE on bad usage. */
 gboolean nwf_tool_program_parse(int argc, char **argv, const char *summary,
                                 const char *backend_help, char **backend,
-                                NwfToolProgramOptions *opts);
+                                NwfToolProgramOptions *opts, GPtrArray *rest);
 
 void nwf_tool_program_options_clear(NwfToolProgramOptions *opts);
 

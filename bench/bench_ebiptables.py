@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test): clean-traffic bound to N veth ports, one binding
+after the other, with our ebiptables backend (`nwfilter apply`) and, where
+libvirtd 9.x is installed, with libvirt's own daemon
+(`virsh -c qemu:///system nwfilter-binding-create`), side by side. Prints
+per-port times and the ratio, and whether both left the same rules in the
+kernel (ebtables-save / iptables-save / ip6tables-save, ignoring the
+explicit RETURN that ends our sub-chains).
+
+Everything runs in private namespaces made with unshare: a network namespace
+per run, and for libvirt also a mount namespace with tmpfs over /run,
+/etc/libvirt and /var/{lib,cache,log}/libvirt (plus a passwd/group copy with
+libvirt's qemu user), so the host is never touched. Needs root.
+
+  bench_ebiptables.py [--libvirt-ports K] [N ...]     (default N: 10 40 200)
+
+libvirt takes seconds per port, so it is measured on the first K ports of
+each run (default 10) and its per-port figure is the mean over those.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(HERE)
+STOCK = os.path.join(SOURCE, "src", "nwfilter", "xml")
+
+
+def binding_xml(i):
+    return """<filterbinding>
+  <owner><name>vm%d</name><uuid>d217f2d7-5a04-0e01-8b98-%012x</uuid></owner>
+  <portdev name='vnb%d'/>
+  <mac address='52:54:00:%02x:%02x:%02x'/>
+  <filterref filter='clean-traffic'><parameter name='IP' value='10.%d.%d.%d'/></filterref>
+</filterbinding>
+""" % (i, i, i, (i >> 16) & 255, (i >> 8) & 255, i & 255, 1 + (i >> 16), (i >> 8) & 255,
+       2 + (i & 255) % 250)
+
+
+def sh(*argv, **kw):
+    return subprocess.run(argv, check=True, capture_output=True, text=True, **kw)
+
+
+def make_ports(n):
+    sh("ip", "link", "set", "lo", "up")
+    for i in range(n):
+        sh("ip", "link", "add", "vnb%d" % i, "type", "veth", "peer", "name", "vpb%d" % i)
+
+
+def kernel_rules():
+    out = []
+    for tool in (("ebtables-save", "-t", "nat"), ("iptables-save", "-t", "filter"),
+                 ("ip6tables-save", "-t", "filter")):
+        text = sh(*tool).stdout
+        out += [l for l in text.splitlines()
+                if l and not l.startswith("#") and not re.match(r"^-A \S+ -j RETURN$", l)]
+    return out
+
+
+def write_bindings(n, tmp):
+    paths = []
+    for i in range(n):
+        paths.append(os.path.join(tmp, "b%d.xml" % i))
+        with open(paths[-1], "w") as f:
+            f.write(binding_xml(i))
+    return paths
+
+
+def inner_ours(n, tool, tmp):
+    make_ports(n)
+    times = []
+    for path in write_bindings(n, tmp):
+        t0 = time.perf_counter()
+        sh(tool, "apply", "--backend", "ebiptables", "--binding", path)
+        times.append(time.perf_counter() - t0)
+    return {"times": times, "rules": kernel_rules()}
+
+
+def inner_ours_batch(n, tool, tmp):
+    """All N bindings in one `nwfilter apply` (one transaction)."""
+    make_ports(n)
+    paths = write_bindings(n, tmp)
+    t0 = time.perf_counter()
+    sh(tool, "apply", "--backend", "ebiptables", "--binding", paths[0], *paths[1:])
+    return {"times": [time.perf_counter() - t0], "rules": kernel_rules()}
+
+
+def private_libvirt_root(tmp):
+    """tmpfs over libvirt's directories, in this (private) mount namespace."""
+    passwd, group = os.path.join(tmp, "passwd"), os.path.join(tmp, "group")
+    shutil.copy("/etc/passwd", passwd)
+    shutil.copy("/etc/group", group)
+    with open(passwd, "a") as f:
+        f.write("libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin\n")
+    with open(group, "a") as f:
+        f.write("libvirt-qemu:x:64055:\nkvm:x:64056:\nlibvirt:x:64057:\n")
+    sh("mount", "--bind", passwd, "/etc/passwd")
+    sh("mount", "--bind", group, "/etc/group")
+    for d in ("/run", "/etc/libvirt", "/var/lib/libvirt", "/var/cache/libvirt",
+              "/var/log/libvirt"):
+        os.makedirs(d, exist_ok=True)
+        sh("mount", "-t", "tmpfs", "none", d)
+    os.makedirs("/run/libvirt")
+    os.makedirs("/etc/libvirt/nwfilter")
+    with open("/etc/libvirt/qemu.conf", "w") as f:
+        f.write('user = "root"\ngroup = "root"\n')
+    for name in os.listdir(STOCK):
+        shutil.copy(os.path.join(STOCK, name), "/etc/libvirt/nwfilter/")
+
+
+def inner_libvirt(n, tmp):
+    private_libvirt_root(tmp)
+    make_ports(n)
+    log = open(os.path.join(tmp, "libvirtd.log"), "w")
+    daemon = subprocess.Popen(["libvirtd"], stdout=log, stderr=log)
+    try:
+        deadline = time.time() + 60
+        while not os.path.exists("/run/libvirt/libvirt-sock") and time.time() < deadline:
+            time.sleep(0.1)
+        sh("virsh", "-c", "qemu:///system", "nwfilter-list")
+        times = []
+        for i in range(n):
+            path = os.path.join(tmp, "b%d.xml" % i)
+            with open(path, "w") as f:
+                f.write(binding_xml(i))
+            t0 = time.perf_counter()
+            sh("virsh", "-c", "qemu:///system", "nwfilter-binding-create", path)
+            times.append(time.perf_counter() - t0)
+        return {"times": times, "rules": kernel_rules()}
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+
+
+def run_inner(kind, n, tool):
+    args = [sys.executable, os.path.abspath(__file__), "--inner", kind, "--tool", tool, str(n)]
+    prefix = ["unshare", "-n"] if kind != "libvirt" else ["unshare", "-m", "-n",
+                                                          "--propagation", "private"]
+    proc = subprocess.run(prefix + args, capture_output=True, text=True, timeout=7200)
+    if proc.returncode != 0:
+        raise RuntimeError("%s run failed: %s" % (kind, proc.stderr.strip()[-2000:]))
+    return json.loads(proc.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("ports", nargs="*", type=int, default=[10, 40, 200])
+    ap.add_argument("--libvirt-ports", type=int, default=10)
+    ap.add_argument("--tool", default=os.path.join(SOURCE, "build", "tools", "nwfilter"))
+    ap.add_argument("--inner", choices=["ours", "ours-batch", "libvirt"])
+    args = ap.parse_args()
+
+    if args.inner:
+        tmp = tempfile.mkdtemp(prefix="nwf-bench-")
+        try:
+            if args.inner == "ours":
+                result = inner_ours(args.ports[0], args.tool, tmp)
+            elif args.inner == "ours-batch":
+                result = inner_ours_batch(args.ports[0], args.tool, tmp)
+            else:
+                result = inner_libvirt(args.ports[0], tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(json.dumps(result))
+        return 0
+
+    if os.geteuid() != 0:
+        print("bench_ebiptables: needs root (network namespaces)")
+        return 1
+    have_libvirt = shutil.which("libvirtd") is not None and shutil.which("virsh") is not None
+    print("ebiptables backend: clean-traffic on N veth ports")
+    print("  one-by-one: one `nwfilter apply` (process + transaction) per port")
+    print("  batch:      all N bindings in one `nwfilter apply` (one transaction)")
+    print("  libvirt:    `virsh nwfilter-binding-create` per port (libvirtd 9.x)")
+    print("%5s  %14s  %12s  %14s  %16s  %s" % ("N", "one-by-one ms", "batch ms", "libvirt ms/port",
+                                                "libvirt/ours", "same rules as libvirt"))
+    for n in args.ports:
+        ours = run_inner("ours", n, args.tool)
+        batch = run_inner("ours-batch", n, args.tool)
+        per_port = statistics.mean(ours["times"]) * 1000
+        batch_per_port = batch["times"][0] * 1000 / n
+        line = "%5d  %9.1f/port  %7.1f/port" % (n, per_port, batch_per_port)
+        if batch["rules"] != ours["rules"]:
+            line += "  (batch and one-by-one rules DIFFER)"
+        if have_libvirt and args.libvirt_ports > 0:
+            k = min(n, args.libvirt_ports)
+            lv = run_inner("libvirt", k, args.tool)
+            lv_per_port = statistics.mean(lv["times"]) * 1000
+            mine = ours if k == n else run_inner("ours", k, args.tool)
+            same = "yes" if lv["rules"] == mine["rules"] else "NO"
+            line += "  %14.1f  %6.1fx / %6.1fx  %s" % (
+                lv_per_port, lv_per_port / per_port, lv_per_port / batch_per_port, same)
+            if k < n:
+                line += " (libvirt: first %d ports)" % k
+        else:
+            line += "  %14s  %16s  %s" % ("-", "-", "libvirtd not installed")
+        print(line)
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
