@@ -77,6 +77,10 @@ script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error
     if (!state->tables) {
         nwf_nft_script_skeleton(script);
         state->tables = TRUE;
+    } else {
+        /* tables made before the digest set existed get it now */
+        g_string_append(script, "add set bridge " NWF_NFT_TABLE_NAME
+                        " port_digests { type ifname; }\n");
     }
     for (guint i = 0; i < ops->len; i++) {
         const NftOp *op = g_ptr_array_index(ops, i);
@@ -219,6 +223,32 @@ nft_txn_commit(NwfBackendTxn *txn, GError **error)
     return ok;
 }
 
+/* The kernel holds PROGRAM's rules when the digest stored with the port's
+ * rules is the digest of PROGRAM's rendering (and the chains are there). */
+static gboolean
+nft_port_matches(NwfBackend *backend, const NwfRuleProgram *program, gboolean *matches,
+                 GError **error)
+{
+    NftBackend *nft = (NftBackend *)backend;
+    g_autoptr(NwfNftPort) port = nwf_nft_port_render(program, nft->counters, error);
+    const NwfNftPortState *state;
+
+    if (!port)
+        return FALSE;
+    if (!nft->state) {
+        nft->state = nwf_nft_state_load(backend_ctx(nft), error);
+        if (!nft->state)
+            return FALSE;
+    }
+    state = g_hash_table_lookup(nft->state->ports, program->ifname);
+    *matches = nft->state->tables && state && g_strcmp0(state->digest, port->digest) == 0;
+    for (guint i = 0; *matches && i < port->chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
+        *matches = g_hash_table_contains(state->chains[chain->table], chain->name);
+    }
+    return TRUE;
+}
+
 static void
 nft_free(NwfBackend *backend)
 {
@@ -241,7 +271,7 @@ static const NwfBackendOps nft_ops = {
     .txn_remove_port = nft_txn_remove_port,
     .txn_commit = nft_txn_commit,
     .txn_abort = nft_txn_abort,
-    .port_matches = NULL,
+    .port_matches = nft_port_matches,
     .free = nft_free,
 };
 

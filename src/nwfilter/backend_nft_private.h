@@ -37,6 +37,7 @@ typedef struct {
     GPtrArray *chains;     /* NwfNftChain* */
     gboolean eth[NWF_ETH_DIR_LAST];    /* root chain present: dispatch element */
     gboolean ip[NWF_IP_FAMILY_LAST];   /* IP layer present: three chains + elements */
+    char *digest;          /* SHA-256 of all of the above, kept in the kernel */
 } NwfNftPort;
 
 void nwf_nft_port_free(NwfNftPort *port);
@@ -66,6 +67,7 @@ char *nwf_nft_rule_comment(const NwfRuleInst *rule);
 typedef struct {
     GHashTable *chains[NWF_NFT_TABLE_LAST];   /* chain name set */
     guint id;                                 /* 0: no id (no IP layer) */
+    char *digest;                             /* of the port's rendering; NULL: none */
 } NwfNftPortState;
 
 typedef struct {

@@ -50,6 +50,7 @@ nwf_nft_port_free(NwfNftPort *port)
         return;
     g_free(port->ifname);
     g_ptr_array_unref(port->chains);
+    g_free(port->digest);
     g_free(port);
 }
 
@@ -756,6 +757,26 @@ ip_render(NwfNftPort *port, const NwfRuleProgram *program, NwfIpFamily family,
     return TRUE;
 }
 
+/* Everything the port puts into the kernel, hashed: a restart compares it
+ * with the digest stored next to the port's rules to skip unchanged ports. */
+static char *
+port_digest(const NwfNftPort *port)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+    for (guint i = 0; i < port->chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
+        g_checksum_update(sum, (const guchar *)(chain->table == NWF_NFT_BRIDGE ? "B" : "I"), 1);
+        g_checksum_update(sum, (const guchar *)chain->name, -1);
+        for (guint j = 0; j < chain->rules->len; j++) {
+            g_checksum_update(sum, (const guchar *)"\n", 1);
+            g_checksum_update(sum, g_ptr_array_index(chain->rules, j), -1);
+        }
+        g_checksum_update(sum, (const guchar *)"\n\n", 2);
+    }
+    return g_strdup(g_checksum_get_string(sum));
+}
+
 NwfNftPort *
 nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters, GError **error)
 {
@@ -774,5 +795,6 @@ nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters, GError **e
         if (!ip_render(port, program, family, counters, error))
             return NULL;
     }
+    port->digest = port_digest(port);
     return g_steal_pointer(&port);
 }

@@ -27,6 +27,7 @@ nwf_nft_script_skeleton(GString *s)
         "add map bridge " NWF_NFT_TABLE_NAME " eth_in { type ifname : verdict; }\n"
         "add map bridge " NWF_NFT_TABLE_NAME " port_ids { type ifname : mark; }\n"
         "add map bridge " NWF_NFT_TABLE_NAME " mark_to { type ifname : verdict; }\n"
+        "add set bridge " NWF_NFT_TABLE_NAME " port_digests { type ifname; }\n"
         "add set bridge " NWF_NFT_TABLE_NAME " arp_same_byte { typeof @nh,112,8 . @nh,192,8; "
         "elements = { ");
     for (guint b = 0; b < 256; b++)
@@ -177,6 +178,7 @@ nwf_nft_port_state_of(const NwfNftPort *port, guint id)
         g_hash_table_add(state->chains[NWF_NFT_BRIDGE], nwf_nft_chain_mark(port->ifname));
         state->id = id;
     }
+    state->digest = g_strdup(port->digest);
     return state;
 }
 
@@ -201,6 +203,9 @@ nwf_nft_script_port(GString *s, const char *ifname, const NwfNftPortState *old,
         }
         elements_clear(elements);
     }
+    if (old && old->digest)
+        g_string_append_printf(s, "delete element bridge " NWF_NFT_TABLE_NAME
+                               " port_digests { \"%s\" }\n", ifname);
     /* 2. empty every old chain (jumps between them go first), 3. delete
      * those the new program does not have */
     for (NwfNftTable t = 0; old && t < NWF_NFT_TABLE_LAST; t++) {
@@ -254,4 +259,7 @@ nwf_nft_script_port(GString *s, const char *ifname, const NwfNftPortState *old,
             element_write(s, e, TRUE);
     }
     elements_clear(elements);
+    g_string_append_printf(s, "add element bridge " NWF_NFT_TABLE_NAME
+                           " port_digests { \"%s\" comment \"%s\" }\n", ifname,
+                           new_port->digest);
 }

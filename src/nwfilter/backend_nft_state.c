@@ -55,6 +55,7 @@ nwf_nft_port_state_copy(const NwfNftPortState *src)
             g_hash_table_add(state->chains[t], g_strdup(name));
     }
     state->id = src->id;
+    state->digest = g_strdup(src->digest);
     return state;
 }
 
@@ -65,6 +66,7 @@ nwf_nft_port_state_free(NwfNftPortState *state)
         return;
     for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
         g_hash_table_unref(state->chains[t]);
+    g_free(state->digest);
     g_free(state);
 }
 
@@ -178,6 +180,35 @@ ids_parse(NwfNftState *state, const char *listing)
     }
 }
 
+/* "ifname" comment "digest" elements of the port_digests set */
+static void
+digests_parse(NwfNftState *state, const char *listing)
+{
+    const char *p = listing;
+
+    while ((p = strstr(p, "\""))) {
+        const char *end = strchr(p + 1, '"');
+        const char *comment;
+        if (!end)
+            break;
+        comment = end + 1;
+        if (g_str_has_prefix(comment, " comment \"")) {
+            const char *text = comment + strlen(" comment \"");
+            const char *text_end = strchr(text, '"');
+            g_autofree char *name = g_strndup(p + 1, end - p - 1);
+            NwfNftPortState *port;
+            if (!text_end)
+                break;
+            port = state_port(state, name);
+            g_free(port->digest);
+            port->digest = g_strndup(text, text_end - text);
+            p = text_end + 1;
+            continue;
+        }
+        p = end + 1;
+    }
+}
+
 NwfNftState *
 nwf_nft_state_load(struct nft_ctx *ctx, GError **error)
 {
@@ -200,10 +231,15 @@ nwf_nft_state_load(struct nft_ctx *ctx, GError **error)
     }
     if (have[NWF_NFT_BRIDGE]) {
         g_autofree char *ids = NULL;
+        g_autofree char *digests = NULL;
         if (!nwf_nft_run(ctx, "list map bridge " NWF_NFT_TABLE_NAME " port_ids",
                          "list the port ids", &ids, error))
             return NULL;
         ids_parse(state, ids);
+        /* absent in tables made before digests existed: then no digests */
+        if (nwf_nft_run(ctx, "list set bridge " NWF_NFT_TABLE_NAME " port_digests",
+                        "list the port digests", &digests, NULL))
+            digests_parse(state, digests);
     }
     state->tables = have[NWF_NFT_BRIDGE] && have[NWF_NFT_INET];
     if (!state->tables && (have[NWF_NFT_BRIDGE] || have[NWF_NFT_INET])) {

@@ -237,6 +237,42 @@ test_state_read_back(void)
     second->ops->free(second);
 }
 
+/* A restart skips ports whose rules are in place: port_matches compares the
+ * digest kept with the port's rules and sees changes and missing chains. */
+static void
+test_port_matches(void)
+{
+    NwfBackend *first = backend_new();
+    NwfBackend *second;
+    g_autoptr(NwfRuleProgram) v1 = program("vnet0", "22");
+    g_autoptr(NwfRuleProgram) v2 = program("vnet0", "23");
+    g_autoptr(NwfRuleProgram) other = program("vnet1", NULL);
+    g_autoptr(GError) error = NULL;
+    gboolean matches = FALSE;
+    Change add = { .set = { v1 } };
+
+    reset();
+    g_assert_true(first->ops->port_matches(first, v1, &matches, &error));
+    g_assert_false(matches);
+    g_assert_true(commit(first, &add, &error));
+    first->ops->free(first);
+    second = backend_new();
+    g_assert_true(second->ops->port_matches(second, v1, &matches, &error));
+    g_assert_true(matches);
+    g_assert_true(second->ops->port_matches(second, v2, &matches, &error));
+    g_assert_false(matches);
+    g_assert_true(second->ops->port_matches(second, other, &matches, &error));
+    g_assert_false(matches);
+    second->ops->free(second);
+    g_free(nft_text("delete element bridge nwfilter eth_out { \"vnet0\" }\n"
+                    "flush chain bridge nwfilter vnet0/out\n"
+                    "delete chain bridge nwfilter vnet0/out"));
+    second = backend_new();
+    g_assert_true(second->ops->port_matches(second, v1, &matches, &error));
+    g_assert_false(matches);
+    second->ops->free(second);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -255,5 +291,6 @@ main(int argc, char **argv)
     g_test_add_func("/nft/txn/stale-state-retried", test_stale_state_retried);
     g_test_add_func("/nft/txn/port-ids", test_port_ids);
     g_test_add_func("/nft/txn/state-read-back", test_state_read_back);
+    g_test_add_func("/nft/txn/port-matches", test_port_matches);
     return g_test_run();
 }
