@@ -23,7 +23,19 @@
  * The inet hooks only see the bridge device, so the bridge table carries the
  * ports into the mark: the sending port's id (low 16 bits) on entry, the
  * receiving port's id (high 16 bits) when the bridge forwards. Every
- * dispatch is one map lookup, whatever the number of ports.
+ * dispatch is one map lookup, whatever the number of ports. The mark then
+ * plays the part of iptables' physdev match: it stays on a frame the host
+ * routes on (so from-VM rules apply in FORWARD, as libvirt's physdev-in
+ * does), and it is only written for ports whose filters have IP-layer
+ * rules. Costs: those frames lose any mark set before the bridge, and a
+ * host using fwmark routing must not rely on the mark of such frames. Ports
+ * are numbered by us (map port_ids, at most 65535 with IP-layer rules).
+ *
+ * Known differences: an accept in our tables does not skip other tables'
+ * hooks (nftables has no cross-table accept), ipset matches are refused,
+ * connlimit counts per rule rather than per source address, STP config
+ * fields are matched whatever the BPDU type, and a negated 'gratuitous' is
+ * refused (nft cannot compare two packet fields).
  *
  * Verdicts: ethernet accept/drop/return as written, reject drops (a bridge
  * hook here cannot reject). IP layers: accept in from/host
