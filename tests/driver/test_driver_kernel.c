@@ -95,6 +95,15 @@ kernel_rules(const char *backend)
     }
 }
 
+/* The ruleset with object handles (nftables only; NULL otherwise). */
+static char *
+nft_handles(const char *backend)
+{
+    const char *nft[] = { "nft", "-a", "list", "ruleset", NULL };
+
+    return strcmp(backend, "nftables") == 0 ? run(nft, TRUE) : NULL;
+}
+
 static void
 kfixture_start(KFixture *k)
 {
@@ -183,7 +192,7 @@ static void
 test_kernel_lifecycle(KFixture *k, gconstpointer data)
 {
     g_autofree char *empty = NULL, *bound = NULL, *after_free = NULL, *restarted = NULL;
-    g_autofree char *redefined = NULL, *deleted = NULL;
+    g_autofree char *redefined = NULL, *deleted = NULL, *handles = NULL;
     g_autoptr(GError) error = NULL;
     gint64 start;
 
@@ -207,9 +216,17 @@ test_kernel_lifecycle(KFixture *k, gconstpointer data)
     g_clear_pointer(&k->driver, nwf_driver_free);
     after_free = kernel_rules(k->backend);
     g_assert_cmpstr(after_free, ==, bound);
+    handles = nft_handles(k->backend);
     kfixture_start(k);
     restarted = kernel_rules(k->backend);
     g_assert_cmpstr(restarted, ==, bound);
+    if (handles) {
+        /* A backend that can tell the rules are in place leaves them
+         * alone: every object keeps its handle. */
+        g_autofree char *handles_after = nft_handles(k->backend);
+
+        g_assert_cmpstr(handles_after, ==, handles);
+    }
 
     start = g_get_monotonic_time();
     define_top(k, "accept");
