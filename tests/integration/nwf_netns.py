@@ -458,6 +458,21 @@ CASES = [
                         frame("udp6", "b6", dst_mac="ff:ff:ff:ff:ff:ff"),
                         frame("udp", "u4")])],
          expect={"peer": {"pass": ["barp", "b6", "u4"], "block": ["b4"]}}),
+    dict(name="two layers: an ethernet accept does not override an IP-layer drop",
+         filters={"t-layers": rule_filter("t-layers",
+                  "<rule action='accept' direction='out' priority='-900'><ip/></rule>"
+                  "<rule action='drop' direction='out'><udp dstportstart='6300'/></rule>")},
+         top="t-layers", params={},
+         steps=[("vm", [frame("udp", "l6300", dport=6300), frame("udp", "l6301", dport=6301)])],
+         expect={"peer": {"pass": ["l6301"], "block": ["l6300"]}}),
+    dict(name="ICMP replies are not derived from an accepted request type",
+         filters={"t-icmpreply": rule_filter("t-icmpreply",
+                  "<rule action='accept' direction='in'><icmp type='8'/></rule>"
+                  "<rule action='drop' direction='inout' priority='1000'><all/></rule>")},
+         top="t-icmpreply", params={},
+         steps=[("peer", [to_vm("icmp", "req8", type=8)]),
+                ("vm", [frame("icmp", "rep0", type=0)])],
+         expect={"vm": {"pass": ["req8"]}, "peer": {"block": ["rep0"]}}),
     dict(name="statematch='false' lets an unsolicited reply out",
          filters={"t-nostate": rule_filter("t-nostate",
                   "<rule action='accept' direction='in' statematch='false'><tcp "
