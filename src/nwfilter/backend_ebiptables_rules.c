@@ -329,7 +329,7 @@ ebt_ip(GPtrArray *args, const NwfRuleInst *rule)
             }
         }
     } else {
-        ebt_num(args, rule, NWF_FIELD_DSCP, "--ip-tos", "0x%02x");
+        ebt_num(args, rule, NWF_FIELD_DSCP, "--ip-tos", "0x%x");
     }
 }
 

@@ -11,6 +11,7 @@
  *     ARP src/dst fields and ipset flag positions already exchanged, and
  *     srcmacaddr already dropped from iptables-layer swapped copies;
  *   - conntrack state and direction per copy (ct_state / ct_dir);
+ *   - at the IP layers, an ipset without ipsetflags gets the flags "src";
  *   - variables expanded (one rule per value combination, duplicates
  *     suppressed) and every value parsed and validated against its
  *     attribute's datatype;
