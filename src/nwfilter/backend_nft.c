@@ -55,13 +55,10 @@ static gboolean
 nft_probe(NwfBackend *backend, GError **error)
 {
     NftBackend *nft = (NftBackend *)backend;
-    g_autofree char *text = NULL;
 
     if (!nwf_nft_probe_kernel(backend_ctx(nft), &nft->features, error))
         return FALSE;
     nft->probed = TRUE;
-    text = nwf_nft_features_describe(&nft->features);
-    g_debug("nftables backend features:\n%s", text);
     if (!nft->features.br_netfilter || !nft->features.br_call_iptables ||
         !nft->features.br_call_ip6tables)
         g_message("IP-layer filter rules see bridged traffic only with br_netfilter loaded and "
@@ -296,8 +293,18 @@ nwf_backend_nft_set_counters(NwfBackend *backend, gboolean counters)
 const NwfNftFeatures *
 nwf_backend_nft_features(NwfBackend *backend)
 {
+    NftBackend *nft = (NftBackend *)backend;
+
     g_return_val_if_fail(backend && backend->ops == &nft_ops, NULL);
-    return ((NftBackend *)backend)->probed ? &((NftBackend *)backend)->features : NULL;
+    if (!nft->probed)
+        return NULL;
+    if (!nft->features.bridge_extras_probed) {
+        g_autofree char *text = NULL;
+        nwf_nft_probe_bridge_extras(backend_ctx(nft), &nft->features);
+        text = nwf_nft_features_describe(&nft->features);
+        g_debug("nftables backend features:\n%s", text);
+    }
+    return &nft->features;
 }
 
 GPtrArray *

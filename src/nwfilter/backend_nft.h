@@ -17,12 +17,14 @@ typedef struct {
     gboolean bridge_conntrack;    /* nf_conntrack_bridge: ct in the bridge family */
     gboolean bridge_meta;         /* nft_meta_bridge: meta ibrname */
     gboolean bridge_reject;       /* nft_reject_bridge: reject in the bridge family */
+    gboolean bridge_extras_probed;    /* the three bridge_* fields are filled */
 } NwfNftFeatures;
 
 /* Add a counter to every rule installed from now on (default off). */
 void nwf_backend_nft_set_counters(NwfBackend *backend, gboolean counters);
 
-/* The features the last successful probe found; NULL before any probe. */
+/* The features the last successful probe found (the bridge extras are
+ * probed on the first call); NULL before any probe. */
 const NwfNftFeatures *nwf_backend_nft_features(NwfBackend *backend);
 
 /* One line per feature, "name: yes|no", for status output and logs. */

@@ -115,5 +115,9 @@ NwfNftPortState *nwf_nft_port_state_of(const NwfNftPort *port, guint id);
 
 /* --- probe --- */
 
-/* Check the kernel accepts what the layout needs; fills FEATURES. */
+/* Check the kernel accepts what the layout needs; fills FEATURES but the
+ * bridge extras. */
 gboolean nwf_nft_probe_kernel(struct nft_ctx *ctx, NwfNftFeatures *features, GError **error);
+
+/* Fill the bridge_* features (reported only, not used by the layout). */
+void nwf_nft_probe_bridge_extras(struct nft_ctx *ctx, NwfNftFeatures *features);

@@ -63,10 +63,18 @@ nwf_nft_probe_kernel(struct nft_ctx *ctx, NwfNftFeatures *f, GError **error)
     f->br_netfilter = g_file_test("/proc/sys/net/bridge", G_FILE_TEST_IS_DIR);
     f->br_call_iptables = sysctl_is_one("/proc/sys/net/bridge/bridge-nf-call-iptables");
     f->br_call_ip6tables = sysctl_is_one("/proc/sys/net/bridge/bridge-nf-call-ip6tables");
+    return TRUE;
+}
+
+/* Each of these makes the kernel try to load a module, which is slow when
+ * it is missing; they are only reported, so they are probed on request. */
+void
+nwf_nft_probe_bridge_extras(struct nft_ctx *ctx, NwfNftFeatures *f)
+{
     f->bridge_conntrack = probe_rule(ctx, "bridge", "prerouting", "ct state new", NULL);
     f->bridge_meta = probe_rule(ctx, "bridge", "prerouting", "meta ibrname \"br0\"", NULL);
     f->bridge_reject = probe_rule(ctx, "bridge", "prerouting", "reject", NULL);
-    return TRUE;
+    f->bridge_extras_probed = TRUE;
 }
 
 char *

@@ -273,6 +273,33 @@ test_port_matches(void)
     second->ops->free(second);
 }
 
+/* The probe finds what the layout needs; the bridge extras come on request
+ * and never change the ruleset. */
+static void
+test_features(void)
+{
+    NwfBackend *backend = nwf_backend_nft_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+    g_autofree char *text = NULL;
+    const NwfNftFeatures *f;
+
+    reset();
+    before = ruleset();
+    g_assert_null(nwf_backend_nft_features(backend));
+    g_assert_true(backend->ops->probe(backend, &error));
+    f = nwf_backend_nft_features(backend);
+    g_assert_nonnull(f);
+    g_assert_true(f->bridge_family && f->inet_conntrack && f->bridge_extras_probed);
+    text = nwf_nft_features_describe(f);
+    g_assert_nonnull(strstr(text, "nft bridge family: yes\n"));
+    g_assert_nonnull(strstr(text, "bridge conntrack (nf_conntrack_bridge): "));
+    after = ruleset();
+    g_assert_cmpstr(before, ==, after);
+    backend->ops->free(backend);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -292,5 +319,6 @@ main(int argc, char **argv)
     g_test_add_func("/nft/txn/port-ids", test_port_ids);
     g_test_add_func("/nft/txn/state-read-back", test_state_read_back);
     g_test_add_func("/nft/txn/port-matches", test_port_matches);
+    g_test_add_func("/nft/txn/features", test_features);
     return g_test_run();
 }
