@@ -26,6 +26,7 @@ NWF_TRACE_DIFF_FILTERS (comma list, default all), NWF_TRACE_DIFF_BACKENDS
 """
 import ctypes
 import ipaddress
+import itertools
 import os
 import random
 import re
@@ -52,6 +53,8 @@ BACKENDS = os.environ.get("NWF_TRACE_DIFF_BACKENDS", "ebiptables,nft").split(","
 VM_MAC = "52:54:00:00:00:01"
 PEER_MAC = "52:54:00:00:00:77"
 BRIDGE_MACS = ("02:00:00:00:ee:00", "02:00:00:00:ee:01", "02:00:00:00:ee:02")
+HOST_IP = "10.0.0.254"           # br0's address: frames to it go to TO_HOST
+HOST_PROTOCOLS = (1, 2, 6, 17, 50, 132, 253)
 MAGIC = b"NWFT"
 
 PARAMS = [("IP", "10.0.0.9"), ("IP", "10.0.0.10"), ("IPV6", "fd00::9"),
@@ -129,6 +132,9 @@ class Bed:
             # source MACs went by before
             run("bridge", "link", "set", "dev", port, "learning", "off", ns=br)
         run("ip", "-n", br, "link", "set", "br0", "up")
+        run("ip", "-n", br, "addr", "add", HOST_IP + "/24", "dev", "br0")
+        run("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.br0.rp_filter=0",
+            ns=br)
         for ns in (self.vm, self.peer):
             run("ip", "-n", ns, "link", "set", "eth0", "up", "promisc", "on")
         run("sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=1",
@@ -139,21 +145,29 @@ class Bed:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         self.made = []
 
-    def socket(self, ns):
-        """An AF_PACKET socket on eth0 of NS (it stays in NS)."""
+    def sockets(self, ns, packet=True):
+        """Sockets that stay in NS: an AF_PACKET one on eth0, or raw IPv4
+        ones that get what the host accepts for each HOST_PROTOCOLS."""
         home = os.open("/proc/self/ns/net", os.O_RDONLY)
         target = os.open("/run/netns/" + ns, os.O_RDONLY)
+        made = []
         try:
             setns(target)
-            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-            s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
-            s.bind(("eth0", 0))
-            s.setblocking(False)
+            if packet:
+                made.append(socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                                          socket.htons(ETH_P_ALL)))
+                made[0].bind(("eth0", 0))
+            else:
+                made = [socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
+                        for proto in HOST_PROTOCOLS]
+            for s in made:
+                s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
+                s.setblocking(False)
         finally:
             setns(home)
             os.close(home)
             os.close(target)
-        return s
+        return made
 
 
 # --- frames ------------------------------------------------------------------
@@ -330,10 +344,10 @@ def near_mac(rng, pools, unicast):
 class Generator:
     """Random frames with unique flows; each ends in MAGIC + id."""
 
-    def __init__(self, rng, pools):
+    def __init__(self, rng, pools, ids):
         self.rng, self.pools = rng, pools
         self.flows = set()
-        self.counter = 0
+        self.ids = ids             # shared by all filters: ids never repeat
         self.last_flow = None
         self.replies = []        # flows to answer: (original id, out, flow, macs)
 
@@ -346,9 +360,13 @@ class Generator:
         self.flows.add(key)
         return True
 
-    def ip_packet(self, pid, v6):
+    def ip_packet(self, pid, v6, to_host=False):
         rng, pools = self.rng, self.pools
         src, dst = near_ip(rng, pools, v6), near_ip(rng, pools, v6)
+        if to_host:
+            # a source the host's routing takes (same subnet, not its own)
+            last = int(ipaddress.ip_address(src)) & 0xff
+            src, dst = "10.0.0.%d" % (last if 0 < last < 254 else 9), HOST_IP
         tos = rng.choice((0, 0, 10, 40, rng.randrange(256)))
         payload = self.tail(pid)
         kind = rng.choice(("tcp", "tcp", "udp", "udp", "icmp", "icmp", "other", "sctp")
@@ -445,8 +463,7 @@ class Generator:
         id, out) each."""
         made = []
         for orig, out, (v6, src, dst, proto, sport, dport, tos), (smac, dmac) in self.replies:
-            self.counter += 1
-            pid = self.counter
+            pid = next(self.ids)
             payload = self.tail(pid)
             if proto == 6:
                 l4 = struct.pack("!HHIIBBHHH", dport, sport, 100, 2, 5 << 4, 0x12, 64240, 0,
@@ -458,11 +475,21 @@ class Generator:
                          not out, proto))
         return made
 
+    def host_frame(self, pid):
+        made = self.ip_packet(pid, False, to_host=True)
+        if made is None:
+            return None
+        src = VM_MAC if self.rng.random() < 0.8 else near_mac(self.rng, self.pools, True)
+        return build_eth(BRIDGE_MACS[0], src, 0x0800, made[0]), made[1], pid, "host"
+
     def frame(self, out):
-        """(frame bytes, conntrack state, id) or None when a flow repeated."""
+        """(frame bytes, conntrack state, id, direction) or None when a flow
+        repeated. Direction: True out (bridged), "host" out to the host,
+        False in."""
         rng, pools = self.rng, self.pools
-        self.counter += 1
-        pid = self.counter
+        pid = next(self.ids)
+        if out and rng.random() < 0.1:
+            return self.host_frame(pid)
         if out:
             src = VM_MAC if rng.random() < 0.7 else near_mac(rng, pools, True)
             dst = near_mac(rng, pools, False)
@@ -503,7 +530,7 @@ class Generator:
         else:
             etype = rng.choice((0x88b5, 0x88cc, 0x9000, 0x0842))
             frame = build_eth(dst, src, etype, b"\0" * rng.choice((0, 2, 10)) + self.tail(pid))
-        return frame, state, pid
+        return frame, state, pid, out
 
 
 # --- one filter ---------------------------------------------------------------
@@ -528,9 +555,10 @@ def tracer_start(binding, packets, backend, tmp, tag="first"):
     batch = os.path.join(tmp, "%s.%s.%s.batch" % (os.path.basename(binding), backend, tag))
     with open(batch, "w") as f:
         for frame, state, pid, out in packets:
-            f.write("--direction %s --state %s --ct-dir %s --frame %s\n"
-                    % ("out" if out else "in", state.split("/")[0],
-                       state.split("/")[1] if "/" in state else "original", frame.hex()))
+            f.write("--direction %s%s --state %s --ct-dir %s --frame %s\n"
+                    % ("out" if out else "in", " --to-host" if out == "host" else "",
+                       state.split("/")[0], state.split("/")[1] if "/" in state else "original",
+                       frame.hex()))
     return subprocess.Popen([TOOL, "trace", "--backend", backend, "--binding", binding,
                              "--filter-dir", DATA, "--batch", batch],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -553,59 +581,70 @@ def odd_arp(frame):
 
 def describe(packets, want, seen):
     return "\n".join("id %d %s state=%s tracer=%s kernel=%s frame=%s"
-                     % (p[2], "out" if p[3] else "in", p[1], want[p[2]],
+                     % (p[2], {True: "out", False: "in"}.get(p[3], p[3]), p[1], want[p[2]],
                         "accept" if p[2] in seen else "drop", p[0].hex())
                      for p in packets[:12]) + "\n(%d mismatches)" % len(packets)
 
 
-def drain(sock, seen, quiet):
-    """Read what arrived; with QUIET > 0, until nothing came for that long."""
+def drain(socks, expect, seen, quiet):
+    """Note in SEEN the ids of EXPECT (id -> frame) that arrived unchanged
+    (the host also quotes frames in its ICMP errors); with QUIET > 0, read
+    until nothing came for that long."""
     while True:
-        ready, _, _ = select.select([sock], [], [], quiet)
+        ready, _, _ = select.select(socks, [], [], quiet)
         if not ready:
             return
-        while True:
-            try:
-                data, addr = sock.recvfrom(65535)
-            except BlockingIOError:
-                break
-            if addr[2] == PACKET_OUTGOING:
-                continue
-            at = data.rfind(MAGIC)
-            if at >= 0 and at + 8 <= len(data):
-                seen.add(struct.unpack("!I", data[at + 4:at + 8])[0])
+        for sock in ready:
+            while True:
+                try:
+                    data, addr = sock.recvfrom(65535)
+                except BlockingIOError:
+                    break
+                if sock.family == socket.AF_PACKET and addr[2] == PACKET_OUTGOING:
+                    continue
+                at = data.rfind(MAGIC)
+                if at < 0 or at + 8 > len(data):
+                    continue
+                pid = struct.unpack("!I", data[at + 4:at + 8])[0]
+                frame = expect.get(pid)
+                # a raw IP socket gets the packet without its Ethernet header,
+                # a packet socket a VLAN tag apart (in the auxiliary data)
+                if frame is not None and data in (frame, frame[14:], frame[:12] + frame[16:]):
+                    seen.add(pid)
 
 
 def kernel_pass(socks, packets):
     """The ids of PACKETS that arrived on the other side."""
     seen = set()
-    for out in (True, False):
-        tx, rx = (socks["vm"], socks["peer"]) if out else (socks["peer"], socks["vm"])
-        drain(rx, set(), 0)
-        batch = [p for p in packets if p[3] == out]
+    for direction, tx, rx in ((True, "vm", "peer"), ("host", "vm", "host"),
+                              (False, "peer", "vm")):
+        tx, rx = socks[tx][0], socks[rx]
+        drain(rx, {}, set(), 0)
+        batch = [p for p in packets if p[3] == direction]
+        expect = {p[2]: p[0] for p in batch}
         for i in range(0, len(batch), 64):
             for frame, _, _, _ in batch[i:i + 64]:
                 tx.send(frame)
-            drain(rx, seen, 0)
-        drain(rx, seen, 0.05)
+            drain(rx, expect, seen, 0)
+        drain(rx, expect, seen, 0.05)
     return seen
 
 
 class Case:
     """One filter: its binding, packets and the tracer's verdicts per backend."""
 
-    def __init__(self, name, tmp, rng):
+    def __init__(self, name, tmp, rng, ids):
         self.name = name
         self.binding = write_binding(tmp, name)
         self.want = {}
         self.error = None
         self.packets = []
-        gen = Generator(rng, Pools(name))
+        gen = Generator(rng, Pools(name), ids)
         while len(self.packets) < PER_FILTER:
             out = rng.random() < 0.6
             made = gen.frame(out)
             if made:
-                self.packets.append(made + (out,))
+                self.packets.append(made)
         self.replies = gen.reply_frames()
         self.tmp = tmp
         self.procs = {}
@@ -664,9 +703,10 @@ def check_case(bed, socks, case, backend):
     wrong = [p for p in wrong if p not in known]
     accepted = sum(1 for p in packets if want[p[2]] == "accept")
     established = sum(1 for p in replies if p[1].startswith("established"))
-    ok(not wrong, "%s/%s: %d packets (%d established replies), tracer == kernel "
-       "(%d accepted, %d refused)" % (name, backend, len(packets), established, accepted,
-                                      len(packets) - accepted),
+    to_host = sum(1 for p in packets if p[3] == "host")
+    ok(not wrong, "%s/%s: %d packets (%d to the host, %d established replies), tracer == "
+       "kernel (%d accepted, %d refused)" % (name, backend, len(packets), to_host, established,
+                                             accepted, len(packets) - accepted),
        describe(wrong, want, seen))
     if known:
         # TAP TODO: an expected failure now, an unexpected pass (a failure
@@ -706,9 +746,11 @@ def main():
     started = time.monotonic()
     try:
         bed.up()
-        socks = {"vm": bed.socket(bed.vm), "peer": bed.socket(bed.peer)}
+        socks = {"vm": bed.sockets(bed.vm), "peer": bed.sockets(bed.peer),
+                 "host": bed.sockets(bed.br, packet=False)}
         with tempfile.TemporaryDirectory(prefix="nwf-trace-diff-") as tmp:
-            cases = [Case(name, tmp, rng) for name in names]
+            ids = itertools.count(1)
+            cases = [Case(name, tmp, rng, ids) for name in names]
             # one backend at a time (each apply replaces the port's rules);
             # the tracer works two cases ahead of the kernel
             order = [(backend, case) for backend in BACKENDS for case in cases]
