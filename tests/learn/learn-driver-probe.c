@@ -36,7 +36,7 @@ main(int argc, char **argv)
         { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name, "nftables or ebiptables", NULL },
         { "binding", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &bindings, "binding XML file", NULL },
         { "delete-on-exit", 0, 0, G_OPTION_ARG_NONE, &delete_on_exit, "delete bindings", NULL },
-        { NULL },
+        G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) octx = g_option_context_new("- driver with IP learning");
     g_autoptr(GError) error = NULL;
@@ -85,11 +85,10 @@ main(int argc, char **argv)
             return 1;
         }
     }
-    printf("ready\n");
-    fflush(stdout);
-
     g_unix_signal_add(SIGTERM, on_signal, loop);
     g_unix_signal_add(SIGINT, on_signal, loop);
+    printf("ready\n");
+    fflush(stdout);
     g_main_loop_run(loop);
 
     for (guint i = 0; delete_on_exit && i < created->len; i++) {

@@ -82,7 +82,7 @@ main(int argc, char **argv)
         { "rate", 0, 0, G_OPTION_ARG_INT, &rate, "frames/s per port", NULL },
         { "burst", 0, 0, G_OPTION_ARG_INT, &burst, "bucket size", NULL },
         { "dad-ms", 0, 0, G_OPTION_ARG_INT, &dad_ms, "DAD interval", NULL },
-        { NULL },
+        G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) octx = g_option_context_new("- run IP address learning on ports");
     g_autoptr(GError) error = NULL;
@@ -135,11 +135,10 @@ main(int argc, char **argv)
         g_ptr_array_add(names, g_strdup(f[0]));
         print_port(the_learner, f[0]);
     }
-    printf("ready\n");
-    fflush(stdout);
-
     g_unix_signal_add(SIGTERM, on_signal, loop);
     g_unix_signal_add(SIGINT, on_signal, loop);
+    printf("ready\n");
+    fflush(stdout);
     g_main_loop_run(loop);
 
     for (guint i = 0; i < names->len; i++) {

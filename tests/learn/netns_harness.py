@@ -57,6 +57,9 @@ class Net:
             sh("ip", "netns", "del", ns, check=False)
 
 
+PROBE_FAILURES = []
+
+
 class Probe:
     """A probe program (learn-probe by default) in the bridge namespace; its
     lines collected by a thread."""
@@ -122,11 +125,16 @@ class Probe:
     def stop(self):
         self.proc.terminate()
         try:
-            self.proc.wait(5)
+            self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
         self.reader.join(2)
+        # A probe that did not exit cleanly (a crash, a sanitizer report)
+        # fails the case it ran in.
+        if self.proc.returncode != 0:
+            PROBE_FAILURES.append(f"probe exited with {self.proc.returncode}: "
+                                  + " | ".join(self.errors[-5:]))
         return self.lines
 
 
@@ -157,6 +165,7 @@ def run_cases(cases):
     failed = 0
     with tempfile.TemporaryDirectory(prefix="nwf-learn-") as tmp:
         for i, (name, fn) in enumerate(cases, 1):
+            PROBE_FAILURES.clear()
             try:
                 net.setup()
                 problems = fn(os.path.join(tmp, f"leases-{i}"))
@@ -164,6 +173,7 @@ def run_cases(cases):
                 problems = [f"{type(e).__name__}: {e}"]
             finally:
                 net.teardown()
+            problems += PROBE_FAILURES
             if problems:
                 failed += 1
                 print(f"not ok {i} - {name}")
