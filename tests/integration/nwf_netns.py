@@ -473,6 +473,55 @@ CASES = [
          steps=[("peer", [to_vm("icmp", "req8", type=8)]),
                 ("vm", [frame("icmp", "rep0", type=0)])],
          expect={"vm": {"pass": ["req8"]}, "peer": {"block": ["rep0"]}}),
+    dict(name="stock no-ip-multicast and no-ipv6-multicast",
+         filters={"t-mcast": rule_filter("t-mcast", "<filterref filter='no-ip-multicast'/>"
+                                         "<filterref filter='no-ipv6-multicast'/>")},
+         top="t-mcast", params={},
+         steps=[("vm", [frame("udp", "m4", dst_ip="224.0.0.5", dst_mac="01:00:5e:00:00:05"),
+                        frame("udp", "u4"),
+                        frame("udp6", "m6", dst_ip="ff02::1", dst_mac="33:33:00:00:00:01"),
+                        frame("udp6", "u6")])],
+         expect={"peer": {"pass": ["u4", "u6"], "block": ["m4", "m6"]}}),
+    dict(name="stock allow-arp, allow-ipv4, allow-ipv6 before a drop of the rest",
+         filters={"t-allow": rule_filter("t-allow", "<filterref filter='allow-arp'/>"
+                                         "<filterref filter='allow-ipv4'/>"
+                                         "<filterref filter='allow-ipv6'/>"
+                                         "<filterref filter='no-other-l2-traffic'/>")},
+         top="t-allow", params={},
+         steps=[("vm", [frame("arp", "a", psrc=VM_IP, pdst=PEER_IP), frame("udp", "v4"),
+                        frame("udp6", "v6"), frame("ether", "other", ethertype=0x88b5)]),
+                ("peer", [to_vm("udp", "in4"), to_vm("ether", "inother", ethertype=0x88b5)])],
+         expect={"peer": {"pass": ["a", "v4", "v6"], "block": ["other"]},
+                 "vm": {"pass": ["in4"], "block": ["inother"]}}),
+    dict(name="stock allow-incoming-ipv4: in only",
+         filters={"t-inc": rule_filter("t-inc", "<filterref filter='allow-incoming-ipv4'/>"
+                                       "<filterref filter='no-other-l2-traffic'/>")},
+         top="t-inc", params={},
+         steps=[("vm", [frame("udp", "out4")]), ("peer", [to_vm("udp", "in4")])],
+         expect={"peer": {"block": ["out4"]}, "vm": {"pass": ["in4"]}}),
+    dict(name="stock no-ipv6-spoofing with IPV6",
+         filters={"t-v6spoof": rule_filter("t-v6spoof", "<filterref filter='no-ipv6-spoofing'/>")},
+         top="t-v6spoof", params={"IPV6": VM_IP6},
+         steps=[("vm", [frame("udp6", "own"), frame("udp6", "spoof", src_ip="fd00::99"),
+                        frame("udp6", "ll", src_ip="fe80::1")])],
+         expect={"peer": {"pass": ["own", "ll"], "block": ["spoof"]}}),
+    dict(name="stock allow-dhcp-server with DHCPSERVER",
+         filters={"t-dhcps": rule_filter("t-dhcps", "<filterref filter='allow-dhcp-server'/>"
+                                         "<rule action='drop' direction='inout' "
+                                         "priority='1000'/>")},
+         top="t-dhcps", params={"DHCPSERVER": PEER_IP},
+         steps=[("vm", [frame("udp", "disc", src_ip="0.0.0.0", dst_ip="255.255.255.255",
+                              dst_mac="ff:ff:ff:ff:ff:ff", sport=68, dport=67)]),
+                ("peer", [to_vm("udp", "offer", sport=67, dport=68),
+                          to_vm("udp", "rogue", src_ip="10.0.0.9", sport=67, dport=68)])],
+         expect={"peer": {"pass": ["disc"]}, "vm": {"pass": ["offer"], "block": ["rogue"]}}),
+    dict(name="stock clean-traffic-gateway with GATEWAY_MAC",
+         filters={"t-gw": rule_filter("t-gw", "<filterref filter='clean-traffic-gateway'/>")},
+         top="t-gw", params={"IP": VM_IP, "GATEWAY_MAC": PEER_MAC},
+         steps=[("vm", [frame("udp", "togw"),
+                        frame("udp", "toother", dst_mac="02:00:00:00:00:77")]),
+                ("peer", [to_vm("udp", "fromgw")])],
+         expect={"peer": {"pass": ["togw"], "block": ["toother"]}, "vm": {"pass": ["fromgw"]}}),
     dict(name="statematch='false' lets an unsolicited reply out",
          filters={"t-nostate": rule_filter("t-nostate",
                   "<rule action='accept' direction='in' statematch='false'><tcp "
@@ -524,6 +573,8 @@ def agent_main(iface):
         load = Raw(("NWF:%s:%d" % (spec["tag"], n)).encode())
         eth = Ether(src=spec["src_mac"], dst=spec["dst_mac"])
         kind = spec["kind"]
+        if kind == "ether":
+            return Ether(src=spec["src_mac"], dst=spec["dst_mac"], type=spec["ethertype"]) / load
         if kind == "arp":
             return eth / ARP(op=spec.get("op", 1), hwsrc=spec.get("hwsrc", spec["src_mac"]),
                              psrc=spec["psrc"], pdst=spec["pdst"]) / load
