@@ -436,10 +436,22 @@ eth_hook(NwfEthDir dir)
     return dir == NWF_ETH_VM_OUT ? "PREROUTING" : "POSTROUTING";
 }
 
+static gboolean
+name_listed(GPtrArray *names, const char *name)
+{
+    for (guint i = 0; i < names->len; i++) {
+        if (strcmp(g_ptr_array_index(names, i), name) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Remove the root chains of IFNAME (TEMP or live names), their sub-chains
- * and hooks, as far as SNAP shows them. */
+ * and hooks, as far as SNAP shows them; with PLAN, also any stray chain
+ * under a name the plan's sub-chains will take (its -N or -E would fail). */
 static void
-ebt_remove_lines(GPtrArray *batch, const Snapshot *snap, const char *ifname, gboolean temp)
+ebt_remove_lines(GPtrArray *batch, const Snapshot *snap, const char *ifname, gboolean temp,
+                 const NwfEbiptablesPlan *plan)
 {
     g_autoptr(GPtrArray) roots = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) subs = g_ptr_array_new_with_free_func(g_free);
@@ -462,6 +474,14 @@ ebt_remove_lines(GPtrArray *batch, const Snapshot *snap, const char *ifname, gbo
                 g_ptr_array_add(subs, g_strdup(g_ptr_array_index(targets, i)));
         }
         g_ptr_array_add(roots, g_steal_pointer(&root));
+    }
+    for (guint d = 0; plan && d < NWF_ETH_DIR_LAST; d++) {
+        for (guint s = 0; s < plan->eth_subs[d]->len; s++) {
+            g_autofree char *name = nwf_ebt_sub_chain(d, temp, ifname,
+                                                      g_ptr_array_index(plan->eth_subs[d], s));
+            if (snapshot_has_chain(snap, name) && !name_listed(subs, name))
+                g_ptr_array_add(subs, g_steal_pointer(&name));
+        }
     }
     for (guint i = 0; i < roots->len; i++)
         batch_addf(batch, "-F %s", (const char *)g_ptr_array_index(roots, i));
@@ -491,7 +511,7 @@ ebt_build_lines(GPtrArray *batch, const NwfEbiptablesPlan *plan)
 static void
 ebt_switch_lines(GPtrArray *batch, const Snapshot *snap, const NwfEbiptablesPlan *plan)
 {
-    ebt_remove_lines(batch, snap, plan->ifname, FALSE);
+    ebt_remove_lines(batch, snap, plan->ifname, FALSE, plan);
     if (plan->remove)
         return;
     for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
@@ -688,7 +708,7 @@ remove_temporaries(GPtrArray *plans, const Snapshot *snaps, gboolean *did_work, 
         for (guint p = 0; p < plans->len; p++) {
             const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
             if (t == NWF_FW_EBTABLES)
-                ebt_remove_lines(batches[t], &snaps[t], plan->ifname, TRUE);
+                ebt_remove_lines(batches[t], &snaps[t], plan->ifname, TRUE, plan);
             else
                 ipt_remove_lines(batches[t], &snaps[t], plan->ifname, TRUE);
         }
