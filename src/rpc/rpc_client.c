@@ -392,6 +392,7 @@ client_read(NwfRpcClient *c)
         ssize_t n = recv(c->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
 
         if (n == 0) {
+            g_debug("client fd %d: peer hung up", c->fd);
             nwf_rpc_client_close(c);
             return;
         }
@@ -420,6 +421,7 @@ nwf_rpc_client_io(NwfRpcClient *c, GIOCondition cond)
     if (c->closed)
         return;
     if (cond & G_IO_ERR) {
+        g_debug("client fd %d: socket error", c->fd);
         nwf_rpc_client_close(c);
         return;
     }
@@ -430,8 +432,10 @@ nwf_rpc_client_io(NwfRpcClient *c, GIOCondition cond)
     }
     if (cond & G_IO_IN)
         client_read(c);
-    else if (cond & G_IO_HUP)
+    else if (cond & G_IO_HUP) {
+        g_debug("client fd %d: peer hung up while not being read", c->fd);
         nwf_rpc_client_close(c);
+    }
     client_update_watch(c);
 }
 

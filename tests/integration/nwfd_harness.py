@@ -82,9 +82,11 @@ def run_tap(setup, teardown):
                 _report_failure(n, fn.__name__ + " (setup failed)")
             return 1
         for n, fn in enumerate(_tests, 1):
+            start = time.monotonic()
             try:
                 fn(ctx)
-                print("ok %d - %s" % (n, fn.__name__), flush=True)
+                print("ok %d - %s # %.1f s" % (n, fn.__name__, time.monotonic() - start),
+                      flush=True)
             except Exception:
                 failed += 1
                 _report_failure(n, fn.__name__)
