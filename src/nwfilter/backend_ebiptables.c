@@ -5,6 +5,7 @@
 
 #include "nwfilter/backend.h"
 #include "nwfilter/backend_ebiptables_apply.h"
+#include "nwfilter/backend_ebiptables_check.h"
 #include "nwfilter/backend_ebiptables_private.h"
 
 typedef struct {
@@ -82,6 +83,13 @@ ebiptables_txn_commit(NwfBackendTxn *base, GError **error)
     return ok;
 }
 
+static gboolean
+ebiptables_port_matches(NwfBackend *backend, const NwfRuleProgram *program, gboolean *matches,
+                        GError **error)
+{
+    return nwf_ebiptables_port_matches(program, matches, error);
+}
+
 static void
 ebiptables_free(NwfBackend *backend)
 {
@@ -97,7 +105,7 @@ static const NwfBackendOps ebiptables_ops = {
     .txn_remove_port = ebiptables_txn_remove_port,
     .txn_commit = ebiptables_txn_commit,
     .txn_abort = ebiptables_txn_abort,
-    .port_matches = NULL,
+    .port_matches = ebiptables_port_matches,
     .free = ebiptables_free,
 };
 

@@ -1,0 +1,233 @@
+/* Drift check of the ebiptables backend: does the kernel still hold one
+ * port's chains as its rule program renders them?
+ *
+ * The tools print a rule back in their own canonical form (iptables adds
+ * "-m tcp" and "/32", ebtables rewrites masks), so rule text cannot be
+ * compared with what we rendered. What is compared is the structure a flush,
+ * a firewall manager's reload or a half-done removal breaks: every chain of
+ * the port exists (and no chain of a layer the program lacks), each hook and
+ * base-chain jump is in place, and each chain holds as many rules as the
+ * program renders, with the same verdicts (or jump targets) in the same
+ * order. A rule edited in place with its verdict kept is not detected. */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "nwfilter/backend_ebiptables_apply.h"
+#include "nwfilter/backend_ebiptables_check.h"
+#include "nwfilter/backend_ebiptables_private.h"
+#include "util/nwf_error.h"
+
+/* chain name -> GPtrArray* of the verdict of each of its rules, in order
+ * ("" for a rule without verdict) */
+typedef GHashTable ChainVerdicts;
+
+/* The word after the last "-j"/"-g" of a saved rule line, skipping quoted
+ * text (a comment may contain anything). */
+static char *
+line_verdict(const char *line)
+{
+    const char *verdict = NULL;
+    gsize verdict_len = 0;
+    gboolean quoted = FALSE;
+
+    for (const char *p = line; *p; p++) {
+        if (*p == '\\' && quoted && p[1]) {
+            p++;
+            continue;
+        }
+        if (*p == '"') {
+            quoted = !quoted;
+            continue;
+        }
+        if (!quoted && (p == line || p[-1] == ' ') && p[0] == '-' && (p[1] == 'j' || p[1] == 'g') &&
+            p[2] == ' ') {
+            verdict = p + 3;
+            verdict_len = strcspn(verdict, " ");
+        }
+    }
+    return g_strndup(verdict ? verdict : "", verdict_len);
+}
+
+static ChainVerdicts *
+verdicts_parse(const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    ChainVerdicts *chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                  (GDestroyNotify)g_ptr_array_unref);
+
+    for (guint i = 0; lines[i]; i++) {
+        const char *line = lines[i];
+        if (line[0] == ':') {
+            g_hash_table_insert(chains, g_strndup(line + 1, strcspn(line + 1, " ")),
+                                g_ptr_array_new_with_free_func(g_free));
+        } else if (g_str_has_prefix(line, "-A ")) {
+            g_autofree char *chain = g_strndup(line + 3, strcspn(line + 3, " "));
+            GPtrArray *rules = g_hash_table_lookup(chains, chain);
+            if (rules)
+                g_ptr_array_add(rules, line_verdict(line));
+        }
+    }
+    return chains;
+}
+
+/* The verdict of rendered ARGS ("-A", chain, ..., "-j", target). */
+static char *
+args_verdict(GPtrArray *args)
+{
+    for (guint i = args->len; i >= 2; i--) {
+        const char *opt = g_ptr_array_index(args, i - 2);
+        if (strcmp(opt, "-j") == 0 || strcmp(opt, "-g") == 0)
+            return g_strdup(g_ptr_array_index(args, i - 1));
+    }
+    return g_strdup("");
+}
+
+static void
+expect_rule(GPtrArray *expected, GPtrArray *args)
+{
+    g_ptr_array_add(expected, args_verdict(args));
+    g_ptr_array_unref(args);
+}
+
+/* CHAIN exists with exactly the verdicts EXPECTED. */
+static gboolean
+chain_matches(ChainVerdicts *chains, const char *chain, GPtrArray *expected)
+{
+    GPtrArray *rules = g_hash_table_lookup(chains, chain);
+
+    if (!rules || rules->len != expected->len)
+        return FALSE;
+    for (guint i = 0; i < rules->len; i++) {
+        if (strcmp(g_ptr_array_index(rules, i), g_ptr_array_index(expected, i)) != 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Some rule of CHAIN has verdict TARGET. */
+static gboolean
+chain_reaches(ChainVerdicts *chains, const char *chain, const char *target)
+{
+    GPtrArray *rules = g_hash_table_lookup(chains, chain);
+
+    for (guint i = 0; rules && i < rules->len; i++) {
+        if (strcmp(g_ptr_array_index(rules, i), target) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+eth_matches(ChainVerdicts *chains, const NwfRuleProgram *program, NwfEthDir dir)
+{
+    static const char *const hooks[] = { "PREROUTING", "POSTROUTING" };
+    const NwfEthChains *eth = &program->eth[dir];
+    g_autofree char *root = nwf_ebt_root_chain(dir, FALSE, program->ifname);
+    g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func(g_free);
+
+    if (!eth->present)
+        return !g_hash_table_contains(chains, root);
+    if (!chain_reaches(chains, hooks[dir], root))
+        return FALSE;
+    for (guint i = 0; i < eth->entries->len; i++) {
+        const NwfEthEntry *entry = g_ptr_array_index(eth->entries, i);
+        if (entry->kind == NWF_ETH_ENTRY_RULE)
+            expect_rule(expected, nwf_ebt_rule_args(entry->rule, root));
+        else
+            g_ptr_array_add(expected, nwf_ebt_sub_chain(dir, FALSE, program->ifname,
+                                                        entry->subchain->suffix));
+    }
+    if (!chain_matches(chains, root, expected))
+        return FALSE;
+    for (guint s = 0; s < eth->subchains->len; s++) {
+        const NwfEthSubChain *sub = g_ptr_array_index(eth->subchains, s);
+        g_autofree char *name = nwf_ebt_sub_chain(dir, FALSE, program->ifname, sub->suffix);
+        g_autoptr(GPtrArray) sub_expected = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; i < sub->rules->len; i++)
+            expect_rule(sub_expected, nwf_ebt_rule_args(g_ptr_array_index(sub->rules, i), name));
+        /* the explicit return the applier appends to every sub-chain */
+        g_ptr_array_add(sub_expected, g_strdup("RETURN"));
+        if (!chain_matches(chains, name, sub_expected))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+ip_matches(ChainVerdicts *chains, const NwfRuleProgram *program, NwfIpFamily family)
+{
+    static const char *const bases[] = { "libvirt-in", "libvirt-out", "libvirt-host-in" };
+    static const char *const base_hooks[][2] = {
+        { "FORWARD", "libvirt-in" }, { "FORWARD", "libvirt-out" },
+        { "FORWARD", "libvirt-in-post" }, { "INPUT", "libvirt-host-in" },
+    };
+    const NwfIpChains *ip = &program->ip[family];
+
+    for (guint c = 0; c < NWF_IP_CHAIN_LAST; c++) {
+        g_autofree char *chain = nwf_ipt_chain(c, FALSE, program->ifname);
+        g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func(g_free);
+
+        if (!ip->present) {
+            if (g_hash_table_contains(chains, chain))
+                return FALSE;
+            continue;
+        }
+        if (!chain_reaches(chains, bases[c], chain))
+            return FALSE;
+        for (guint i = 0; i < ip->chains[c]->len; i++)
+            expect_rule(expected, nwf_ipt_rule_args(g_ptr_array_index(ip->chains[c], i), c, chain));
+        if (!chain_matches(chains, chain, expected))
+            return FALSE;
+    }
+    if (!ip->present)
+        return TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS(base_hooks); i++) {
+        if (!chain_reaches(chains, base_hooks[i][0], base_hooks[i][1]))
+            return FALSE;
+    }
+    /* the in-post accept of the port (its text is ours, not normalized) */
+    return chain_reaches(chains, "libvirt-in-post", "ACCEPT");
+}
+
+gboolean
+nwf_ebiptables_port_matches(const NwfRuleProgram *program, gboolean *matches, GError **error)
+{
+    static const char *const argvs[NWF_FW_LAST][4] = {
+        { "ebtables-save", "-t", "nat", NULL },
+        { "iptables-save", "-t", "filter", NULL },
+        { "ip6tables-save", "-t", "filter", NULL },
+    };
+    gboolean ok = TRUE;
+
+    if (!nwf_ebiptables_ifname_check(program->ifname, error))
+        return FALSE;
+    *matches = TRUE;
+    for (guint t = 0; t < NWF_FW_LAST && *matches; t++) {
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autoptr(GError) local = NULL;
+        g_autoptr(GHashTable) chains = NULL;
+        int status = 0;
+
+        if (!g_spawn_sync(NULL, (char **)argvs[t], NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                          &err, &status, &local) ||
+            !g_spawn_check_wait_status(status, &local)) {
+            nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
+                          "cannot read the firewall state with %s: %s%s%s", argvs[t][0],
+                          local->message, err && *err ? ": " : "", err ? g_strstrip(err) : "");
+            ok = FALSE;
+            break;
+        }
+        chains = verdicts_parse(out);
+        if (t == NWF_FW_EBTABLES) {
+            for (guint d = 0; d < NWF_ETH_DIR_LAST; d++)
+                *matches = *matches && eth_matches(chains, program, d);
+        } else {
+            *matches = ip_matches(chains, program, t == NWF_FW_IPTABLES ? NWF_IP_V4 : NWF_IP_V6);
+        }
+    }
+    return ok;
+}
