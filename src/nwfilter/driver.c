@@ -210,11 +210,12 @@ nwf_driver_compile_affected(NwfDriver *driver, const char *filter,
 
 /* Bring the kernel in line with the bindings. DROP_GONE: forget bindings
  * whose device has gone (start-up). Programs the kernel already holds are
- * skipped when the backend can tell. A binding that fails to compile or to
+ * skipped when the backend can tell; *N_APPLIED (may be NULL) counts the
+ * others. A binding that fails to compile or to
  * apply is logged and left out, so one bad binding never leaves the others
  * unfiltered. */
 static gboolean
-nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, GError **error)
+nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, guint *n_applied, GError **error)
 {
     const NwfBackendOps *ops = driver->backend->ops;
     g_autoptr(GPtrArray) bindings = nwf_binding_store_list(driver->bindings);
@@ -252,6 +253,8 @@ nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, GError **error)
         g_ptr_array_add(programs, g_steal_pointer(&program));
     }
 
+    if (n_applied)
+        *n_applied = programs->len;
     /* The binding list is not used past this point: the store may change. */
     g_clear_pointer(&bindings, g_ptr_array_unref);
     if (!nwf_driver_commit(driver, programs, gone, &cause)) {
@@ -317,7 +320,7 @@ nwf_driver_new(const NwfDriverConfig *config, GError **error)
     }
     /* A binding that cannot be applied must not keep the daemon (and so
      * every other VM's filtering) down: it is logged and left out. */
-    if (!nwf_driver_apply_all(driver, TRUE, &cause))
+    if (!nwf_driver_apply_all(driver, TRUE, NULL, &cause))
         g_warning("%s", cause->message);
     return g_steal_pointer(&driver);
 }
@@ -343,7 +346,15 @@ nwf_driver_reapply_all(NwfDriver *driver, GError **error)
 {
     NWF_DRIVER_LOCK(driver);
 
-    return nwf_driver_apply_all(driver, FALSE, error);
+    return nwf_driver_apply_all(driver, FALSE, NULL, error);
+}
+
+gboolean
+nwf_driver_repair(NwfDriver *driver, guint *n_repaired, GError **error)
+{
+    NWF_DRIVER_LOCK(driver);
+
+    return nwf_driver_apply_all(driver, FALSE, n_repaired, error);
 }
 
 /* ---- filters ---- */

@@ -75,3 +75,9 @@ gboolean nwf_driver_binding_reapply(NwfDriver *driver, const char *portdev, GErr
 
 /* Re-read nothing, but re-apply every binding (SIGHUP, firewall reload). */
 gboolean nwf_driver_reapply_all(NwfDriver *driver, GError **error);
+
+/* Re-apply, in one backend transaction, only the bindings whose rules the
+ * kernel no longer holds as compiled (the backend's port_matches; without
+ * it, every binding). *N_REPAIRED: how many were re-applied. For external
+ * changes: a firewall manager's reload, a flush. */
+gboolean nwf_driver_repair(NwfDriver *driver, guint *n_repaired, GError **error);
