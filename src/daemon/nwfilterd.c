@@ -196,7 +196,9 @@ on_hangup(gpointer data)
 {
     Daemon *d = data;
 
-    nwf_rpc_server_run_exclusive(d->server, reapply_all, d->driver);
+    /* Before the server exists, start-up applies everything anyway. */
+    if (d->server)
+        nwf_rpc_server_run_exclusive(d->server, reapply_all, d->driver);
     return G_SOURCE_CONTINUE;
 }
 
@@ -208,12 +210,28 @@ run(NwfDaemonConfig *config, GError **error)
     g_autoptr(GMainLoop) loop = NULL;
     NwfRpcServerConfig server_config;
     NwfDriverConfig driver_config = { 0 };
+    g_autofree char *state_parent = g_path_get_dirname(config->state_dir);
+    g_autofree char *lease_dir = NULL;
     NwfBackend *backend;
-    Daemon d;
+    Daemon d = { 0 };
     int lock_fd;
     /* Read (and unset) the systemd variables before any thread exists. */
     g_autoptr(GArray) inherited = nwf_daemon_listen_fds(error);
+    g_autoptr(GSource) sigterm = g_unix_signal_source_new(SIGTERM);
+    g_autoptr(GSource) sigint = g_unix_signal_source_new(SIGINT);
+    g_autoptr(GSource) sighup = g_unix_signal_source_new(SIGHUP);
 
+    /* Signals are caught from the start: a SIGTERM that arrives while the
+     * driver loads or just after the socket appears still ends the daemon
+     * cleanly once the loop runs. */
+    loop = g_main_loop_new(NULL, FALSE);
+    d.loop = loop;
+    g_source_set_callback(sigterm, on_quit, &d, NULL);
+    g_source_set_callback(sigint, on_quit, &d, NULL);
+    g_source_set_callback(sighup, on_hangup, &d, NULL);
+    g_source_attach(sigterm, NULL);
+    g_source_attach(sigint, NULL);
+    g_source_attach(sighup, NULL);
     if (!inherited)
         return 1;
     if (g_mkdir_with_parents(config->socket_dir, 0755) < 0 ||
@@ -232,6 +250,10 @@ run(NwfDaemonConfig *config, GError **error)
     g_info("firewall backend: %s", backend->ops->name);
     driver_config.config_dir = config->config_dir;
     driver_config.state_dir = config->state_dir;
+    /* IP address learning keeps nwfilter.leases beside the state dir, where
+     * libvirt keeps it (/run/libvirt/network with the default state dir). */
+    lease_dir = g_build_filename(state_parent, "network", NULL);
+    driver_config.lease_dir = lease_dir;
     driver_config.backend = backend;
     driver = nwf_driver_new(&driver_config, error);
     if (!driver)
@@ -246,14 +268,14 @@ run(NwfDaemonConfig *config, GError **error)
     if (!server || !listen_all(server, config, inherited, error))
         return 1;
 
-    loop = g_main_loop_new(NULL, FALSE);
-    d = (Daemon){ loop, server, driver };
-    g_unix_signal_add(SIGTERM, on_quit, &d);
-    g_unix_signal_add(SIGINT, on_quit, &d);
-    g_unix_signal_add(SIGHUP, on_hangup, &d);
+    d.server = server;
+    d.driver = driver;
     nwf_daemon_notify_ready();
     g_info("nwfilterd %s ready: %u filters", PACKAGE_VERSION, nwf_driver_filter_count(driver));
     g_main_loop_run(loop);
+    g_source_destroy(sigterm);
+    g_source_destroy(sigint);
+    g_source_destroy(sighup);
     /* Stop serving before the driver goes: the worker may hold a call. */
     g_clear_pointer(&server, nwf_rpc_server_free);
     g_clear_pointer(&driver, nwf_driver_free);

@@ -145,7 +145,8 @@ apply_line(NwfDaemonConfig *config, const char *name, guint lineno, const char *
         *(guint *)field = (guint)num;
         return TRUE;
     }
-    g_info("%s:%u: ignoring unknown setting '%s'", name, lineno, key);
+    /* A warning: it may be a typo of a setting that matters. */
+    g_warning("%s:%u: ignoring unknown setting '%s'", name, lineno, key);
     return TRUE;
 }
 

@@ -37,7 +37,10 @@ test_full(void)
     g_autoptr(GError) error = NULL;
 
     nwf_daemon_config_init(&c);
+    g_test_expect_message("nwfilter", G_LOG_LEVEL_WARNING,
+                          "t.conf:8: ignoring unknown setting 'unix_sock_group'");
     g_assert_true(nwf_daemon_config_load_data(&c, "t.conf", text, &error));
+    g_test_assert_expected_messages();
     g_assert_cmpstr(c.backend, ==, "ebiptables");
     g_assert_cmpstr(c.config_dir, ==, "/srv/filters");
     g_assert_cmpstr(c.state_dir, ==, "/srv/state#1");
