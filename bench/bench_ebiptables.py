@@ -121,10 +121,13 @@ def inner_libvirt(n, tmp):
     log = open(os.path.join(tmp, "libvirtd.log"), "w")
     daemon = subprocess.Popen(["libvirtd"], stdout=log, stderr=log)
     try:
-        deadline = time.time() + 60
-        while not os.path.exists("/run/libvirt/libvirt-sock") and time.time() < deadline:
-            time.sleep(0.1)
-        sh("virsh", "-c", "qemu:///system", "nwfilter-list")
+        # libvirtd takes a while on a busy machine: wait until it answers
+        deadline = time.time() + 300
+        while subprocess.run(["virsh", "-c", "qemu:///system", "nwfilter-list"],
+                             capture_output=True).returncode != 0:
+            if time.time() > deadline or daemon.poll() is not None:
+                raise RuntimeError("libvirtd did not come up")
+            time.sleep(0.5)
         times = []
         for i in range(n):
             path = os.path.join(tmp, "b%d.xml" % i)
