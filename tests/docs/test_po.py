@@ -190,8 +190,9 @@ def main():
 
 
 def check_runtime(tap, po):
-    """The tool reports a filter without a name: in German with LANGUAGE=de
-    and the catalogue built from de.po, in English otherwise."""
+    """The catalogue built from de.po is what the programs use: with
+    LANGUAGE=de an error and the command list come out as de.po says, without
+    it in English (libvirt's messages byte for byte)."""
     tool = tool_path()
     build_po = os.path.join(os.environ['NWF_BUILD_ROOT'], 'po')
     mo = os.path.join(build_po, 'de', 'LC_MESSAGES', 'nwfilter.mo')
@@ -199,23 +200,34 @@ def check_runtime(tap, po):
         tap.case('German catalogue used at run time', [f'not built: {tool}, {mo}'])
         return
     de = po_entries(os.path.join(po, 'de.po'))
+
+    def german(msgid):
+        return de.get(msgid, ('', False))[0] or msgid
+
     detail = 'filter has no name'
-    template = de.get('internal error: %s', ('', False))[0]
-    want = {
-        'de': template.replace('%s', de.get(detail, (detail, False))[0] or detail, 1),
-        '': 'internal error: ' + detail,
-    }
-    for lang, message in want.items():
-        env = dict(os.environ, LC_ALL='C.UTF-8', NWF_LOCALEDIR=build_po)
-        env.pop('LANGUAGE', None)
-        env.pop('LANG', None)
-        if lang:
-            env['LANGUAGE'] = lang
-        res = subprocess.run([tool, 'validate', '-'], input="<filter/>\n", env=env,
-                             capture_output=True, text=True)
-        tap.case(f'validate error with LANGUAGE={lang or "(unset)"}',
-                 [] if res.returncode == 1 and message and message in res.stderr else
-                 [f'exit {res.returncode}, stderr {res.stderr!r}, expected {message!r}'])
+    usage = 'Usage: nwfilter COMMAND [OPTION…]\n\nCommands:\n'
+    sockets = 'Directory of the sockets (default /run/libvirt)'
+    daemon = os.path.join(os.environ['NWF_BUILD_ROOT'], 'src', 'daemon', 'nwfilterd')
+    cases = [
+        ('nwfilter validate', [tool, 'validate', '-'], 1, 'stderr',
+         german('internal error: %s').replace('%s', german(detail), 1),
+         'internal error: ' + detail),
+        ('nwfilter --help', [tool, '--help'], 0, 'stdout', german(usage), usage),
+        ('nwfilterd --help', [daemon, '--help'], 0, 'stdout', german(sockets), sockets),
+    ]
+    for what, argv, status, stream, in_german, in_english in cases:
+        for lang, message in (('de', in_german), ('', in_english)):
+            env = dict(os.environ, LC_ALL='C.UTF-8', NWF_LOCALEDIR=build_po)
+            env.pop('LANGUAGE', None)
+            env.pop('LANG', None)
+            if lang:
+                env['LANGUAGE'] = lang
+            res = subprocess.run(argv, input='<filter/>\n', env=env,
+                                 capture_output=True, text=True)
+            out = res.stdout if stream == 'stdout' else res.stderr
+            tap.case(f'{what} with LANGUAGE={lang or "(unset)"}',
+                     [] if res.returncode == status and message in out else
+                     [f'exit {res.returncode}, {stream} {out!r}, expected {message!r}'])
 
 
 if __name__ == '__main__':
