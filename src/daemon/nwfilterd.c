@@ -14,6 +14,7 @@
 
 #include <glib-unix.h>
 
+#include "daemon/firewalld_watch.h"
 #include "daemon/nwfilterd_config.h"
 #include "daemon/nwfilterd_dispatch.h"
 #include "daemon/nwfilterd_log.h"
@@ -213,6 +214,7 @@ run(NwfDaemonConfig *config, GError **error)
     g_autofree char *state_parent = g_path_get_dirname(config->state_dir);
     g_autofree char *lease_dir = NULL;
     NwfBackend *backend;
+    NwfFirewalldWatch *firewalld;
     Daemon d = { 0 };
     int lock_fd;
     /* Read (and unset) the systemd variables before any thread exists. */
@@ -270,12 +272,14 @@ run(NwfDaemonConfig *config, GError **error)
 
     d.server = server;
     d.driver = driver;
+    firewalld = nwf_firewalld_watch_new(server, driver);
     nwf_daemon_notify_ready();
     g_info("nwfilterd %s ready: %u filters", PACKAGE_VERSION, nwf_driver_filter_count(driver));
     g_main_loop_run(loop);
     g_source_destroy(sigterm);
     g_source_destroy(sigint);
     g_source_destroy(sighup);
+    nwf_firewalld_watch_free(firewalld);
     /* Stop serving before the driver goes: the worker may hold a call. */
     g_clear_pointer(&server, nwf_rpc_server_free);
     g_clear_pointer(&driver, nwf_driver_free);
