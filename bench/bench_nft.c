@@ -6,7 +6,10 @@
  * libnftables in-process. Runs in a private network namespace of its own
  * (unshare), so the host's firewall is never touched. Needs root.
  *
- *   bench_nft [N...]      (default: 10 100 1000) */
+ *   bench_nft [N...]      (default: 10 100 1000)
+ *   bench_nft --here N    install N bindings (ports dummyK, with an IP-layer
+ *                         rule) in the current network namespace in one
+ *                         transaction and exit: for bench_nft_datapath.py */
 #include "config.h"
 
 #include <sched.h>
@@ -53,12 +56,12 @@ filters_load(void)
 }
 
 static GPtrArray *
-programs_compile(guint n, const char *top)
+programs_compile(guint n, const char *top, const char *prefix)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)nwf_rule_program_free);
 
     for (guint i = 0; i < n; i++) {
-        g_autofree char *ifname = g_strdup_printf("vnet%u", i);
+        g_autofree char *ifname = g_strdup_printf("%s%u", prefix, i);
         g_autofree char *ip = g_strdup_printf("10.%u.%u.%u", (i + 1) >> 16, ((i + 1) >> 8) & 0xff,
                                               (i + 1) & 0xff);
         guint8 mac[6] = { 0x52, 0x54, 0x00, (guint8)(i >> 16), (guint8)(i >> 8), (guint8)i };
@@ -224,6 +227,23 @@ main(int argc, char **argv)
     static const guint defaults[] = { 10, 100, 1000 };
     g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(guint));
 
+    if (argc == 3 && strcmp(argv[1], "--here") == 0) {
+        guint n = (guint)g_ascii_strtoull(argv[2], NULL, 10);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) programs = NULL;
+        NwfBackend *backend = nwf_backend_new_by_name("nftables", &error);
+        gboolean ok;
+        if (!backend) {
+            g_printerr("%s\n", error->message);
+            return 1;
+        }
+        filters_load();
+        programs = programs_compile(n, "bench-redefined", "dummy");
+        ok = commit_ports(backend, programs, 0, n, FALSE);
+        backend->ops->free(backend);
+        g_hash_table_unref(filters);
+        return ok ? 0 : 1;
+    }
     if (unshare(CLONE_NEWNET) != 0) {
         perror("unshare(CLONE_NEWNET) (needs root)");
         return 2;
@@ -238,8 +258,8 @@ main(int argc, char **argv)
     printf("bench_nft: clean-traffic bindings, private network namespace\n");
     for (guint s = 0; s < sizes->len; s++) {
         guint n = g_array_index(sizes, guint, s);
-        g_autoptr(GPtrArray) before = programs_compile(n, "clean-traffic");
-        g_autoptr(GPtrArray) after = programs_compile(n, "bench-redefined");
+        g_autoptr(GPtrArray) before = programs_compile(n, "clean-traffic", "vnet");
+        g_autoptr(GPtrArray) after = programs_compile(n, "bench-redefined", "vnet");
         printf("N = %u (%u rules per port)\n", n,
                nwf_rule_program_count_rules(g_ptr_array_index(after, 0)));
         bench_backend("nftables", n, before, after);

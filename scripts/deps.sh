@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libglib2.0-dev libxml2-dev libxml2-utils libtirpc-dev libnftables-dev
-  nftables ebtables iptables ipset iproute2 conntrack kmod procps
+  nftables ebtables iptables ipset iproute2 conntrack kmod procps iperf3
   python3 python3-scapy iputils-ping
   libvirt-clients libvirt0 libvirt-dev python3-libvirt
   gettext python3-docutils groff-base
