@@ -10,6 +10,7 @@ pkgs=(
   python3 python3-scapy iputils-ping
   libvirt-clients libvirt0 libvirt-dev python3-libvirt
   gettext python3-docutils groff-base
+  firewalld dbus-daemon
 )
 
 missing=()

@@ -21,6 +21,7 @@ static const NwfToolCommand commands[] = {
     { "fingerprint", nwf_cmd_fingerprint, "hash what a binding enforces, to compare hosts" },
     { "format", nwf_cmd_format, "print a filter (or --binding) as libvirt's dumpxml does" },
     { "remove", nwf_cmd_remove, "remove a port's firewall rules in this network namespace" },
+    { "status", nwf_cmd_status, "whether bindings' rules are in the kernel as compiled (drift)" },
 #ifdef NWF_HAVE_NFT_BACKEND
     { "stats", nwf_cmd_stats, "per-rule packet and byte counters of a port (nftables backend)" },
 #endif
