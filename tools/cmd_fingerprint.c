@@ -6,13 +6,14 @@
 #include "conf/binding_def.h"
 #include "nwfilter/fingerprint.h"
 #include "nwfilter/trace_filters.h"
+#include "nwfilter/trace_live.h"
 #include "nwfilter_cmds.h"
 
 /* Print the hash of what a binding enforces and the filters it covers. */
 int
 nwf_cmd_fingerprint(int argc, char **argv)
 {
-    g_autofree char *binding_file = NULL;
+    g_autofree char *binding_file = NULL, *socket_path = NULL, *port = NULL;
     g_auto(GStrv) filter_dirs = NULL;
     gboolean no_stock = FALSE, canonical = FALSE, quiet = FALSE;
     const GOptionEntry entries[] = {
@@ -21,6 +22,10 @@ nwf_cmd_fingerprint(int argc, char **argv)
         { "filter-dir", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &filter_dirs,
           "Directory of filters NAME.xml (repeatable; searched before the stock filters)",
           "DIR" },
+        { "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path,
+          "a running daemon's socket: fingerprint its binding of --port", "PATH" },
+        { "port", 0, 0, G_OPTION_ARG_STRING, &port,
+          "with --socket: the port (device) whose binding to fingerprint", "DEV" },
         { "no-stock-filters", 0, 0, G_OPTION_ARG_NONE, &no_stock,
           "Do not fall back to the stock filters", NULL },
         { "canonical", 0, 0, G_OPTION_ARG_NONE, &canonical,
@@ -39,23 +44,27 @@ nwf_cmd_fingerprint(int argc, char **argv)
         "Equal fingerprints mean the same rules are enforced for the binding: uuids,\n"
         "formatting, attribute order and comments do not count; any enforced value does.");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1 || !binding_file) {
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1 ||
+        !binding_file == !socket_path || !socket_path != !port) {
         fprintf(stderr, "error: %s\n", error ? error->message
                                              : argc > 1 ? "unexpected argument"
-                                                        : "give --binding FILE");
+                                                        : "give --binding FILE, or --socket PATH "
+                                                          "and --port DEV");
         return 2;
     }
-    binding = nwf_binding_def_parse_file(binding_file, &error);
+    /* a live binding is judged by the daemon's filters only */
+    for (guint i = 0; !socket_path && filter_dirs && filter_dirs[i]; i++)
+        g_ptr_array_add(dirs, filter_dirs[i]);
+    if (!no_stock && !socket_path)
+        g_ptr_array_add(dirs, (gpointer)nwf_trace_filters_stock_dir());
+    g_ptr_array_add(dirs, NULL);
+    filters = nwf_trace_filters_new((const char *const *)dirs->pdata);
+    binding = socket_path ? nwf_trace_live_fetch(socket_path, port, filters, &error)
+                          : nwf_binding_def_parse_file(binding_file, &error);
     if (!binding) {
         fprintf(stderr, "error: %s\n", error->message);
         return 2;
     }
-    for (guint i = 0; filter_dirs && filter_dirs[i]; i++)
-        g_ptr_array_add(dirs, filter_dirs[i]);
-    if (!no_stock)
-        g_ptr_array_add(dirs, (gpointer)nwf_trace_filters_stock_dir());
-    g_ptr_array_add(dirs, NULL);
-    filters = nwf_trace_filters_new((const char *const *)dirs->pdata);
     fp = nwf_fingerprint_binding(binding, nwf_trace_filters_lookup, filters, &error);
     if (!fp) {
         const GError *file_error = nwf_trace_filters_error(filters);

@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "nwfilter/trace.h"
+#include "nwfilter/trace_live.h"
 #include "nwfilter_cmds.h"
 #include "tool_program.h"
+#include "util/nwf_error.h"
 
 #define EXIT_BAD_INPUT 2
 
@@ -158,6 +160,33 @@ trace_one(const NwfRuleProgram *program, PacketArgs *p, gboolean quiet, gboolean
     return result->verdict == NWF_TRACE_ACCEPT ? 0 : 1;
 }
 
+/* The binding of PORT on the daemon at SOCKET_PATH, compiled with VARS
+ * (NAME=VALUE) on top. */
+static NwfRuleProgram *
+compile_live(const char *socket_path, const char *port, char **vars, NwfCompileInfo *info,
+             GError **error)
+{
+    const char *no_dirs[] = { NULL };
+    g_autoptr(NwfTraceFilters) filters = nwf_trace_filters_new(no_dirs);
+    g_autoptr(NwfParams) extra = nwf_params_new();
+    g_autoptr(NwfBindingDef) binding = NULL;
+
+    for (guint i = 0; vars && vars[i]; i++) {
+        const char *eq = strchr(vars[i], '=');
+        g_autofree char *name = eq ? g_strndup(vars[i], (gsize)(eq - vars[i])) : NULL;
+        if (!eq || !nwf_params_add(extra, name, eq + 1)) {
+            nwf_error_set(error, NWF_ERR_INVALID_ARG,
+                          "bad --var '%s': expected NAME=VALUE with NAME of [A-Za-z0-9_] "
+                          "and VALUE of [A-Za-z0-9_.:]", vars[i]);
+            return NULL;
+        }
+    }
+    binding = nwf_trace_live_fetch(socket_path, port, filters, error);
+    if (!binding)
+        return NULL;
+    return nwf_compile_binding(binding, nwf_trace_filters_lookup, filters, extra, info, error);
+}
+
 static void
 packet_args_init(PacketArgs *p)
 {
@@ -217,7 +246,7 @@ nwf_cmd_trace(int argc, char **argv)
 {
     NwfToolProgramOptions opts = { 0 };
     g_autofree char *direction = NULL, *state = NULL, *ct_dir = NULL, *frame = NULL;
-    g_autofree char *batch = NULL, *backend = NULL;
+    g_autofree char *batch = NULL, *backend = NULL, *live_port = NULL, *socket_path = NULL;
     gboolean to_host = FALSE, quiet = FALSE;
     gint connections = 1;
     const GOptionEntry entries[] = {
@@ -229,6 +258,11 @@ nwf_cmd_trace(int argc, char **argv)
           "Variable value, e.g. a learned IP (repeat a name to make a list)", "NAME=VALUE" },
         { "no-stock-filters", 0, 0, G_OPTION_ARG_NONE, &opts.no_stock,
           "Do not fall back to the stock filters", NULL },
+        { "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path,
+          "a running daemon's socket: trace its binding of --port instead of --binding",
+          "PATH" },
+        { "port", 0, 0, G_OPTION_ARG_STRING, &live_port,
+          "with --socket: the port (device) whose binding to trace", "DEV" },
         { "backend", 0, 0, G_OPTION_ARG_STRING, &backend,
           "whose rules the kernel runs: nft (default) or ebiptables; they differ for "
           "VLAN encap-protocol and STP fields", "NAME" },
@@ -288,13 +322,15 @@ nwf_cmd_trace(int argc, char **argv)
         g_ptr_array_add(line, argv[i]);
     if (connections < 0) {
         fprintf(stderr, "error: --connections must not be negative\n");
-    } else if (!opts.binding) {
-        fprintf(stderr, "error: give --binding FILE (see nwfilter trace --help)\n");
+    } else if (!opts.binding == !socket_path || !socket_path != !live_port) {
+        fprintf(stderr, "error: give --binding FILE, or --socket PATH and --port DEV "
+                "(see nwfilter trace --help)\n");
     } else if (backend && !nwf_trace_backend_parse(backend, &p.opt.backend)) {
         fprintf(stderr, "error: --backend must be nft or ebiptables, not '%s'\n", backend);
     } else if (parse_packet_args((int)line->len, (char **)line->pdata, &p)) {
         p.opt.connections = (guint)connections;
-        program = nwf_tool_program_compile(&opts, &info, &error);
+        program = socket_path ? compile_live(socket_path, live_port, opts.vars, &info, &error)
+                              : nwf_tool_program_compile(&opts, &info, &error);
         if (!program) {
             fprintf(stderr, "error: %s\n", error->message);
             if (info.needs_ip)

@@ -81,6 +81,12 @@ nwf_trace_filters_lookup(const char *name, gpointer data)
     return value;
 }
 
+void
+nwf_trace_filters_add(NwfTraceFilters *filters, NwfFilterDef *def)
+{
+    g_hash_table_replace(filters->loaded, g_strdup(def->name), def);
+}
+
 const GError *
 nwf_trace_filters_error(const NwfTraceFilters *filters)
 {

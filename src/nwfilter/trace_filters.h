@@ -18,6 +18,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfTraceFilters, nwf_trace_filters_free)
  * directory has it or its file does not parse (see _error). */
 const NwfFilterDef *nwf_trace_filters_lookup(const char *name, gpointer filters);
 
+/* Make DEF (taken over) the filter of its name, ahead of the directories
+ * (e.g. a filter fetched from a running daemon). */
+void nwf_trace_filters_add(NwfTraceFilters *filters, NwfFilterDef *def);
+
 /* The first file error a lookup hit (unparsable file, name mismatch), or
  * NULL. Owned by FILTERS. */
 const GError *nwf_trace_filters_error(const NwfTraceFilters *filters);

@@ -8,6 +8,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from trace_tap import finish, ok  # noqa: E402
+
 BUILD = os.environ.get("NWF_BUILD_ROOT", "")
 TOOL = os.path.join(BUILD, "tools", "nwfilter")
 
@@ -20,16 +23,6 @@ BINDING = """<filterbinding>
   </filterref>
 </filterbinding>
 """
-
-results = []
-
-
-def ok(cond, desc, detail=""):
-    results.append(bool(cond))
-    print("%sok %d - %s" % ("" if cond else "not ", len(results), desc))
-    if not cond and detail:
-        for line in str(detail).splitlines()[:30]:
-            print("#   " + line)
 
 
 def tool(*args, stdin=None):
@@ -140,6 +133,14 @@ def test_fingerprint(tmp):
     ok(pf.returncode == 1 and "referenced filter 'fp-leaf' is missing" in pf.stderr,
        "missing filter: exit 1 with libvirt's message", pf.stderr)
 
+    canon = tool("fingerprint", "--binding", binding2, "--filter-dir", dirs["b"],
+                 "--no-stock-filters", "--canonical")
+    ok("filter fp-leaf chain=root chain-priority=0" in canon.stdout
+       and "    dstportstart=443" in canon.stdout and "uuid" not in canon.stdout
+       and "comment" not in canon.stdout,
+       "--canonical prints the hashed text (numbers in decimal, no uuid or comment)",
+       canon.stdout)
+
     stock = os.path.join(tmp, "stock-binding.xml")
     write(stock, BINDING % {"port": "vnet0", "filter": "clean-traffic"})
     p1 = tool("fingerprint", "--binding", stock, "--quiet")
@@ -207,6 +208,35 @@ def test_trace(tmp):
        "batch: one verdict per packet line", p.stdout + p.stderr)
     ok(p.returncode == 2, "batch with a bad line: exit 2", p.returncode)
 
+    # the backends differ on VLAN encap-protocol: ebtables reads libvirt's
+    # decimal as hex
+    vlan = os.path.join(tmp, "vlan")
+    os.mkdir(vlan)
+    write(os.path.join(vlan, "vlan-encap.xml"), "<filter name='vlan-encap' chain='root'>"
+          "<rule action='drop' direction='out'><vlan encap-protocol='ipv4'/></rule></filter>")
+    vb = os.path.join(tmp, "vlan-binding.xml")
+    write(vb, BINDING % {"port": "vnet0", "filter": "vlan-encap"})
+    for backend, want in (("nft", 1), ("ebiptables", 0)):
+        p = tool("trace", "--binding", vb, "--filter-dir", vlan, "--backend", backend,
+                 "--direction", "out", "--quiet", "vlan", "id", "5", "ip")
+        ok(p.returncode == want, "--backend %s: VLAN-encapsulated IPv4 %s" % (
+            backend, "dropped" if want else "passes (encap read as 0x2048)"), p.stdout + p.stderr)
+    p = tool(*base, "--backend", "iptables6", "--direction", "out", "ip")
+    ok(p.returncode == 2 and "--backend must be" in p.stderr, "bad --backend: exit 2", p.stderr)
+
+    # to the host: TO_HOST instead of FROM_VM
+    write(os.path.join(vlan, "host-only.xml"), "<filter name='host-only' chain='root'>"
+          "<rule action='drop' direction='out'><udp dstportstart='53'/></rule></filter>")
+    hb = os.path.join(tmp, "host-binding.xml")
+    write(hb, BINDING % {"port": "vnet0", "filter": "host-only"})
+    bridged = tool("trace", "--binding", hb, "--filter-dir", vlan, "--direction", "out",
+                   "ip", "udp", "dport", "53")
+    host = tool("trace", "--binding", hb, "--filter-dir", vlan, "--direction", "out",
+                "--to-host", "ip", "udp", "dport", "53")
+    ok(bridged.returncode == 1 and "[FROM_VM] drop" in bridged.stdout
+       and host.returncode == 1 and "[TO_HOST] drop" in host.stdout,
+       "--to-host walks TO_HOST", bridged.stdout + host.stdout)
+
     p = tool(*base, "--direction", "out", "--state", "established", "--ct-dir", "reply",
              "--quiet", "ip", "src", "10.0.0.9")
     ok(p.stdout.strip() == "accept" and p.returncode == 0, "--quiet prints the verdict only",
@@ -220,8 +250,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="nwf-trace-cli-") as tmp:
         test_trace(tmp)
         test_fingerprint(tmp)
-    print("1..%d" % len(results))
-    return 0 if all(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":
