@@ -713,7 +713,9 @@ nwf_learner_start(NwfLearner *learner, const NwfLearnRequest *req, GError **erro
     g_autoptr(GArray) prog = NULL;
 
     g_return_val_if_fail(req->mode != NWF_IP_LEARNING_NONE, FALSE);
-    if (old && strcmp(old->signature, signature) == 0)
+    /* A port whose socket died with its device (a tap re-created under the
+     * same name) is started afresh. */
+    if (old && old->watch && strcmp(old->signature, signature) == 0)
         return TRUE;
     port = port_new(learner, req, g_steal_pointer(&signature));
     if (!parse_servers(req->dhcp_servers, AF_INET, port->servers4, "DHCPSERVER", error) ||

@@ -27,11 +27,21 @@ def out(*args):
     print(*args, flush=True)
 
 
+def raw_socket():
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((IFACE, 0))
+    return s
+
+
 def cmd_send_ip(a):
+    """Frames are built and the socket opened first, so the printed time is
+    the moment of the send itself (the flood test measures from it)."""
+    s = raw_socket()
     for src in a.src:
-        frame = Ether(src=a.src_mac or mac(), dst=a.dst_mac) / IP(src=src, dst=a.dst) / UDP(sport=4000, dport=4000) / b"learn"
+        frame = raw(Ether(src=a.src_mac or mac(), dst=a.dst_mac) / IP(src=src, dst=a.dst) /
+                    UDP(sport=4000, dport=4000) / b"learn")
         out(f"sent {time.monotonic():.6f}")
-        sendp(frame, iface=IFACE)
+        s.send(frame)
 
 
 def cmd_send_ip6(a):
@@ -163,8 +173,7 @@ def cmd_dhcp6_reply(a):
 def cmd_flood(a):
     """DHCP DISCOVERs at --rate frames/s for --seconds, paced in 10 ms slices."""
     frame = raw(dhcp_client_frame("discover", 0x42))
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind((IFACE, 0))
+    s = raw_socket()
     per_slice = a.rate // 100
     sent = 0
     start = time.monotonic()
