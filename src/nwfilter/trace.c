@@ -302,6 +302,13 @@ nwf_trace_run(const NwfRuleProgram *program, const NwfTracePacket *packet,
     NwfTraceLayerResult *eth, *ip;
 
     result->notes = g_ptr_array_new_with_free_func(g_free);
+    if (packet->ip_malformed)
+        g_ptr_array_add(result->notes,
+                        g_strdup_printf("malformed %s header: a host with bridge-nf-call-ip%stables=1 "
+                                        "drops the frame before any filter",
+                                        packet->inner_type == NWF_TRACE_ETHERTYPE_IPV6 ? "IPv6"
+                                                                                        : "IPv4",
+                                        packet->inner_type == NWF_TRACE_ETHERTYPE_IPV6 ? "6" : ""));
     eth = trace_ethernet(program, packet, options);
     ip = trace_ip(program, packet, options, result->notes);
     /* bridged frames to the VM cross iptables FORWARD before ebtables

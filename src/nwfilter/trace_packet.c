@@ -72,8 +72,12 @@ decode_ipv4(NwfTracePacket *pkt, const guint8 *data, gsize len)
     gsize avail = len - pkt->l3_offset;
     gsize ihl;
 
-    if (avail < 20)
-        return;
+    if (avail < 20 || (ip[0] >> 4) != 4 || (ip[0] & 0x0f) < 5 ||
+        read16(ip + 2) < (ip[0] & 0x0f) * 4 || read16(ip + 2) > avail) {
+        pkt->ip_malformed = TRUE;
+        if (avail < 20)
+            return;
+    }
     ihl = (gsize)(ip[0] & 0x0f) * 4;
     pkt->l3 = NWF_TRACE_L3_IPV4;
     pkt->ip.tos = ip[1];
@@ -104,8 +108,11 @@ decode_ipv6(NwfTracePacket *pkt, const guint8 *data, gsize len)
     gsize off;
     guint8 next;
 
-    if (avail < 40)
-        return;
+    if (avail < 40 || (ip[0] >> 4) != 6 || 40 + (gsize)read16(ip + 4) > avail) {
+        pkt->ip_malformed = TRUE;
+        if (avail < 40)
+            return;
+    }
     pkt->l3 = NWF_TRACE_L3_IPV6;
     pkt->ip.tos = (guint8)(((ip[0] & 0x0f) << 4) | (ip[1] >> 4));
     memcpy(&pkt->ip.src6, ip + 8, 16);

@@ -33,6 +33,10 @@ typedef struct {
     guint16 inner_type;        /* the ethertype after the tag (== ethertype untagged) */
     gsize l3_offset;           /* offset of the payload after the (tagged) header */
     NwfTraceL3 l3;             /* decoded from inner_type */
+    /* Untagged IPv4/IPv6 whose header fails the checks br_netfilter makes
+     * before the IP layer (version, header and total length): a host that
+     * passes bridged traffic to iptables drops it before any rule. */
+    gboolean ip_malformed;
 
     struct {
         guint16 htype, ptype, op;

@@ -237,6 +237,10 @@ def test_trace(tmp):
        and host.returncode == 1 and "[TO_HOST] drop" in host.stdout,
        "--to-host walks TO_HOST", bridged.stdout + host.stdout)
 
+    p = tool(*base, "--direction", "in", "ether", "type", "0x0800", "payload", "4500ffff")
+    ok("note: malformed IPv4 header" in p.stdout, "a malformed IPv4 header is pointed out",
+       p.stdout)
+
     p = tool(*base, "--direction", "out", "--state", "established", "--ct-dir", "reply",
              "--quiet", "ip", "src", "10.0.0.9")
     ok(p.stdout.strip() == "accept" and p.returncode == 0, "--quiet prints the verdict only",

@@ -164,6 +164,35 @@ test_hex_errors(void)
     g_assert_error(shortf, NWF_ERROR, NWF_ERR_INVALID_ARG);
 }
 
+/* Headers br_netfilter refuses are flagged; valid ones are not. */
+static void
+test_malformed(void)
+{
+    static const struct {
+        const char *words;
+        gboolean malformed;
+    } rows[] = {
+        { "ip tcp", FALSE },
+        { "ip6 udp", FALSE },
+        { "ether type 0x0800 payload 4500001c", TRUE },           /* cut short */
+        { "ether type 0x0800 payload 46000014000000004011000000000000000000000000", TRUE },
+        { "ether type 0x86dd payload 60000000", TRUE },
+        { "ether type 0x0800 vlan id 1 payload 45", FALSE },       /* tagged: not IP to iptables */
+        { "ip udp payload 00", FALSE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
+        g_auto(GStrv) words = g_strsplit(rows[i].words, " ", -1);
+        g_autoptr(GBytes) frame = NULL;
+        g_autoptr(NwfTracePacket) packet = NULL;
+        frame = nwf_trace_frame_build(words, &defaults, NULL);
+        g_assert_nonnull(frame);
+        packet = nwf_trace_packet_decode(frame, NULL);
+        if (packet->ip_malformed != rows[i].malformed)
+            g_error("'%s': malformed=%d", rows[i].words, packet->ip_malformed);
+    }
+}
+
 /* Built frames carry valid checksums, so they could be replayed. */
 static void
 test_checksums(void)
@@ -208,5 +237,6 @@ main(int argc, char **argv)
     g_test_add_func("/trace/packet/hex-ipv6-ext", test_hex_ipv6_ext);
     g_test_add_func("/trace/packet/hex-errors", test_hex_errors);
     g_test_add_func("/trace/packet/checksums", test_checksums);
+    g_test_add_func("/trace/packet/malformed", test_malformed);
     return g_test_run();
 }
