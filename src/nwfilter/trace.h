@@ -12,8 +12,10 @@
  *     reject stop, continue goes on, and accept, return and the chain end
  *     all let the packet through (libvirt's accept in FROM_VM/TO_HOST is a
  *     RETURN that hands the packet on to the host's own rules).
- * In the kernel, VM-out frames meet the ethernet layer first and VM-in
- * frames the IP layer first; the first layer that refuses decides. */
+ * The verdict needs both layers, so their order only decides which one is
+ * reported as refusing first: the ebtables/iptables order, where VM-out
+ * frames meet the ethernet layer first and VM-in frames the IP layer
+ * (FORWARD runs before bridge POSTROUTING). */
 #pragma once
 
 #include <glib.h>
