@@ -12,9 +12,12 @@
  * kernel (the backend's port_matches) and only the ones found missing or
  * different are re-applied, all in one backend transaction (one batch per
  * tool), so a reload costs one *-restore run per tool, not one process per
- * rule. Because firewalld may still be writing its own rules when its name
- * appears, the check runs again at RECHECK_MS; a check that finds
- * everything in place changes nothing. Measured in tests/firewalld: every
+ * rule. firewalld owns its bus name before it has built its tables, and
+ * answers no call until it has: so on appearance nwfilterd checks at once
+ * (a stop may have left ports bare), asks firewalld for its state property
+ * and checks again when the answer comes. After every event the check
+ * runs again at RECHECK_MS, for rules firewalld writes after its signal; a
+ * check that finds everything in place changes nothing. Measured in tests/firewalld: every
  * binding enforced again well within 1 s of firewall-cmd --reload
  * returning. Between firewalld's flush and the repair (the time the reload
  * itself takes plus one batch), ports of the ebiptables backend are
@@ -40,6 +43,8 @@
 
 /* Follow-up checks after an event, in ms after it. */
 static const guint RECHECK_MS[] = { 250, 750 };
+/* How long firewalld's start may take before we stop waiting for it. */
+#define START_TIMEOUT_MS (120 * 1000)
 
 struct _NwfFirewalldWatch {
     NwfRpcServer *server;
@@ -51,6 +56,13 @@ struct _NwfFirewalldWatch {
     gboolean seen;              /* firewalld has owned its name since we watch */
     GSList *rechecks;           /* GSource* of pending follow-up checks */
 };
+
+/* What an asynchronous bus callback gets: the watch may be freed before
+ * the call completes, and then the cancellable says so. */
+typedef struct {
+    GCancellable *cancel;
+    NwfFirewalldWatch *watch;
+} BusPending;
 
 /* On the driver worker: the repair itself. */
 static void
@@ -99,13 +111,37 @@ on_reloaded(GDBusConnection *bus, const char *sender, const char *path, const ch
     firewalld_event(data, "reload");
 }
 
+/* firewalld answers calls only once its start-up (which flushes and
+ * rebuilds the tables) is over: the reply marks the end of the start. */
+static void
+on_started(GObject *source, GAsyncResult *result, gpointer data)
+{
+    BusPending *pending = data;
+    g_autoptr(GCancellable) cancel = pending->cancel;
+    NwfFirewalldWatch *watch = pending->watch;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result,
+                                                              NULL);
+
+    g_free(pending);
+    if (!g_cancellable_is_cancelled(cancel))
+        firewalld_event(watch, "start finished");
+}
+
 static void
 on_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointer data)
 {
     NwfFirewalldWatch *watch = data;
+    BusPending *pending = g_new0(BusPending, 1);
 
     watch->seen = TRUE;
+    /* ports its previous stop left bare are restored at once */
     firewalld_event(watch, "start");
+    pending->cancel = g_object_ref(watch->cancel);
+    pending->watch = watch;
+    g_dbus_connection_call(bus, FIREWALLD_NAME, FIREWALLD_PATH, "org.freedesktop.DBus.Properties",
+                           "Get", g_variant_new("(ss)", FIREWALLD_NAME, "state"), NULL,
+                           G_DBUS_CALL_FLAGS_NONE, START_TIMEOUT_MS, watch->cancel, on_started,
+                           pending);
 }
 
 static void
@@ -121,13 +157,6 @@ on_vanished(GDBusConnection *bus, const char *name, gpointer data)
     }
     firewalld_event(watch, "stop");
 }
-
-/* What the bus connection callback gets: the watch may be freed before the
- * connection completes, and then the cancellable says so. */
-typedef struct {
-    GCancellable *cancel;
-    NwfFirewalldWatch *watch;
-} BusPending;
 
 static void
 on_bus(GObject *source, GAsyncResult *result, gpointer data)
