@@ -119,8 +119,8 @@ on_started(GObject *source, GAsyncResult *result, gpointer data)
     BusPending *pending = data;
     g_autoptr(GCancellable) cancel = pending->cancel;
     NwfFirewalldWatch *watch = pending->watch;
-    g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result,
-                                                              NULL);
+    g_autoptr(GVariant) reply G_GNUC_UNUSED =
+        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, NULL);
 
     g_free(pending);
     if (!g_cancellable_is_cancelled(cancel))

@@ -57,7 +57,7 @@ parse_options(int *argc, char ***argv, Options *opts, GError **error)
           "Configuration file (default " NWF_DAEMON_DEFAULT_CONFIG_FILE ")", "FILE" },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts->verbose, "Log debug messages", NULL },
         { "version", 'V', 0, G_OPTION_ARG_NONE, &opts->version, "Print the version", NULL },
-        { NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- libvirt-compatible nwfilter daemon");
 
