@@ -12,6 +12,7 @@ import glob
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -54,6 +55,45 @@ class Driver:
         if self.probe:
             self.probe.stop()
             self.probe = None
+
+
+class Daemon(Driver):
+    """nwfilterd itself on the same directories; the binding is created
+    with virsh over its socket, as libvirt's QEMU driver would."""
+
+    def start(self):
+        build = os.environ.get("NWF_BUILD_ROOT", os.path.join(HERE, "..", ".."))
+        sock_dir = os.path.join(os.path.dirname(self.binding), "run")
+        self.uri = "nwfilter:///system?socket=" + os.path.join(sock_dir, "virtnwfilterd-sock")
+        self.log = open(os.path.join(os.path.dirname(self.binding), "nwfilterd.log"), "a")
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", NS_BR, os.path.join(build, "src", "daemon", "nwfilterd"),
+             "--socket-dir", sock_dir, "--config-dir", self.dirs["config"],
+             "--state-dir", self.dirs["state"], "--backend", BACKEND],
+            stdout=self.log, stderr=self.log)
+        sock = os.path.join(sock_dir, "virtnwfilterd-sock")
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("nwfilterd did not create its socket")
+
+    def virsh(self, *args):
+        return subprocess.run(["virsh", "-c", self.uri] + list(args), capture_output=True,
+                              text=True, timeout=60)
+
+    def lease_file(self):
+        return os.path.join(os.path.dirname(self.dirs["state"]), "network", "nwfilter.leases")
+
+    def stop(self):
+        if getattr(self, "proc", None):
+            self.proc.terminate()
+            rc = self.proc.wait(15)
+            self.proc = None
+            self.log.close()
+            if rc != 0:
+                raise RuntimeError(f"nwfilterd exited with {rc}")
 
 
 def ruleset():
@@ -162,10 +202,50 @@ def case_ipv6(work):
     return problems
 
 
+def case_daemon(work):
+    problems = []
+    drv = Daemon(work, "clean-traffic", [])
+    try:
+        drv.start()
+        r = drv.virsh("nwfilter-binding-create", drv.binding)
+        if r.returncode != 0:
+            return [f"virsh nwfilter-binding-create failed: {r.stdout} {r.stderr}"]
+        seen = delivered(["10.0.0.7"], src_mac="52:54:00:66:66:66")
+        if seen:
+            problems.append(f"before learning, a spoofed MAC passed: {sorted(seen)}")
+        peer(NS_VM1, "send-ip", "10.0.0.5", "--dst-mac", MAC_SRV)
+        if not wait_rules("10.0.0.5"):
+            problems.append("nwfilterd never put the learned 10.0.0.5 into the rules")
+        seen = delivered(["10.0.0.5", "10.0.0.6"])
+        if seen != {"10.0.0.5"}:
+            problems.append(f"after learning, the server saw {sorted(seen)} (want only 10.0.0.5)")
+        if not os.path.exists(drv.lease_file()):
+            problems.append("nwfilterd wrote no lease file beside its state dir")
+        # The binding as libvirt sees it is unchanged (learned addresses do
+        # not show, as in libvirt).
+        xml = drv.virsh("nwfilter-binding-dumpxml", "vnet1").stdout
+        if "10.0.0.5" in xml:
+            problems.append("the learned address shows in the binding XML")
+        r = drv.virsh("nwfilter-binding-delete", "vnet1")
+        if r.returncode != 0 or "10.0.0.5" in ruleset():
+            problems.append(f"binding delete left rules or failed: {r.stderr}")
+        with open(drv.lease_file()) as fh:
+            if "10.0.0.5" in fh.read():
+                problems.append("the address learned from traffic survived the binding delete")
+    finally:
+        try:
+            drv.stop()
+        except RuntimeError as e:
+            problems.append(str(e))
+    return problems
+
+
 CASES = [(f"{BACKEND}: any: learning rules, then 10.0.0.5 enforced, spoofed 10.0.0.6 dropped, "
           "kept over a restart", case_any),
          (f"{BACKEND}: dhcp: only DHCP before the lease, then the leased address enforced", case_dhcp),
-         (f"{BACKEND}: ipv6: DAD-completed and DHCPv6 addresses enforced, others dropped", case_ipv6)]
+         (f"{BACKEND}: ipv6: DAD-completed and DHCPv6 addresses enforced, others dropped", case_ipv6),
+         (f"{BACKEND}: nwfilterd + virsh: binding without IP learns 10.0.0.5, spoofing dropped",
+          case_daemon)]
 
 if __name__ == "__main__":
     sys.exit(run_cases(CASES))
