@@ -130,37 +130,29 @@ static const NwfAttrSpec ipv6_attrs[] = {
 #define IPC4 IPC(IPV4_ADDR, IPV4_MASK)
 #define IPC6 IPC(IPV6_ADDR, IPV6_MASK)
 
-static const NwfAttrSpec tcp_attrs[] = {
-    IPC4, PORTS(TRUE),
-    A(TCP_OPTION, UINT8, NUM_DH, NONE),
-    A(TCP_FLAGS, TCP_FLAGS, 0, NONE),
-    COMMENT,
-};
+#define TCP_ATTRS(ipc) \
+    ipc, PORTS(TRUE), \
+    A(TCP_OPTION, UINT8, NUM_DH, NONE), \
+    A(TCP_FLAGS, TCP_FLAGS, 0, NONE), \
+    COMMENT
+
+#define ICMP_ATTRS(ipc) \
+    ipc, \
+    A(ICMP_TYPE, UINT8, NUM_DH, NONE), \
+    A(ICMP_CODE, UINT8, NUM_DH, NWF_FIELD_ICMP_TYPE), \
+    COMMENT
+
+static const NwfAttrSpec tcp_attrs[] = { TCP_ATTRS(IPC4) };
 static const NwfAttrSpec udp_attrs[] = { IPC4, PORTS(TRUE), COMMENT };
 static const NwfAttrSpec plain4_attrs[] = { IPC4, COMMENT };
-static const NwfAttrSpec icmp_attrs[] = {
-    IPC4,
-    A(ICMP_TYPE, UINT8, NUM_DH, NONE),
-    A(ICMP_CODE, UINT8, NUM_DH, NWF_FIELD_ICMP_TYPE),
-    COMMENT,
-};
+static const NwfAttrSpec icmp_attrs[] = { ICMP_ATTRS(IPC4) };
 
 /* tcp-ipv6 accepts 'flags' too: libvirt drops it silently, which the spec
  * marks as a bug to fix. */
-static const NwfAttrSpec tcp6_attrs[] = {
-    IPC6, PORTS(TRUE),
-    A(TCP_OPTION, UINT8, NUM_DH, NONE),
-    A(TCP_FLAGS, TCP_FLAGS, 0, NONE),
-    COMMENT,
-};
+static const NwfAttrSpec tcp6_attrs[] = { TCP_ATTRS(IPC6) };
 static const NwfAttrSpec udp6_attrs[] = { IPC6, PORTS(TRUE), COMMENT };
 static const NwfAttrSpec plain6_attrs[] = { IPC6, COMMENT };
-static const NwfAttrSpec icmp6_attrs[] = {
-    IPC6,
-    A(ICMP_TYPE, UINT8, NUM_DH, NONE),
-    A(ICMP_CODE, UINT8, NUM_DH, NWF_FIELD_ICMP_TYPE),
-    COMMENT,
-};
+static const NwfAttrSpec icmp6_attrs[] = { ICMP_ATTRS(IPC6) };
 
 typedef struct {
     const char *name;

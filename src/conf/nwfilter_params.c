@@ -37,17 +37,25 @@ nwf_params_free(NwfParams *params)
     g_free(params);
 }
 
-NwfParams *
-nwf_params_copy(const NwfParams *params)
+/* Every entry of SRC into DST, replacing DST's list of the same name. */
+static void
+params_set_all(NwfParams *dst, const NwfParams *src)
 {
-    NwfParams *copy = nwf_params_new();
     GHashTableIter iter;
     gpointer key;
     gpointer value;
 
-    g_hash_table_iter_init(&iter, params->vars);
+    g_hash_table_iter_init(&iter, src->vars);
     while (g_hash_table_iter_next(&iter, &key, &value))
-        nwf_params_set(copy, key, value);
+        nwf_params_set(dst, key, value);
+}
+
+NwfParams *
+nwf_params_copy(const NwfParams *params)
+{
+    NwfParams *copy = nwf_params_new();
+
+    params_set_all(copy, params);
     return copy;
 }
 
@@ -140,12 +148,7 @@ NwfParams *
 nwf_params_overlay(const NwfParams *base, const NwfParams *over)
 {
     NwfParams *result = nwf_params_copy(base);
-    GHashTableIter iter;
-    gpointer key;
-    gpointer value;
 
-    g_hash_table_iter_init(&iter, over->vars);
-    while (g_hash_table_iter_next(&iter, &key, &value))
-        nwf_params_set(result, key, value);
+    params_set_all(result, over);
     return result;
 }
