@@ -289,6 +289,39 @@ test_never_reads(void)
     harness_stop(h);
 }
 
+/* Past max_clients a connection is accepted and closed at once; the
+ * clients already in are not disturbed and a freed slot is usable. */
+static void
+test_max_clients(void)
+{
+    NwfRpcServerConfig cfg;
+    Harness *h;
+    int fds[3];
+    int extra;
+
+    nwf_rpc_server_config_init(&cfg);
+    cfg.max_clients = 3;
+    h = harness_start(&cfg);
+    for (guint i = 0; i < G_N_ELEMENTS(fds); i++)
+        fds[i] = client_connect(h->rw_path);
+    for (int tries = 0; tries < 100 && harness_client_count(h) < 3; tries++)
+        g_usleep(10000);
+    g_assert_cmpuint(harness_client_count(h), ==, 3);
+    g_test_expect_message("nwfilter", G_LOG_LEVEL_WARNING, "refusing connection: 3 clients*");
+    extra = client_connect(h->rw_path);
+    g_assert_true(client_wait_eof(extra));
+    g_test_assert_expected_messages();
+    close(extra);
+    client_handshake(fds[0], "nwfilter:///system", 0);
+    close(fds[1]);
+    for (int tries = 0; tries < 100 && harness_client_count(h) > 2; tries++)
+        g_usleep(10000);
+    assert_served(h);
+    close(fds[0]);
+    close(fds[2]);
+    harness_stop(h);
+}
+
 typedef struct {
     Harness *h;
     guint id;
@@ -400,5 +433,6 @@ main(int argc, char **argv)
     g_test_add_func("/rpc/abuse/idle-connections", test_idle_connections);
     g_test_add_func("/rpc/abuse/never-reads", test_never_reads);
     g_test_add_func("/rpc/abuse/load", test_load);
+    g_test_add_func("/rpc/abuse/max-clients", test_max_clients);
     return g_test_run();
 }
