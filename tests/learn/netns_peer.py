@@ -54,7 +54,8 @@ def cmd_sniff(a):
     """Print the source address of every UDP datagram to port 4000 seen
     between "listening" and a line on stdin."""
     from scapy.all import AsyncSniffer
-    sn = AsyncSniffer(iface=IFACE, filter="udp dst port 4000", store=True)
+    sn = AsyncSniffer(iface=IFACE, store=True,
+                      lfilter=lambda p: p.haslayer(UDP) and p[UDP].dport == 4000)
     sn.start()
     time.sleep(0.5)
     out("listening")
@@ -85,7 +86,7 @@ def exchange(frame, want_type, xid, timeout=3):
         return (p.haslayer(BOOTP) and p[BOOTP].op == 2 and p[BOOTP].xid == xid and
                 ("message-type", want_type) in [o for o in p[DHCP].options if isinstance(o, tuple)])
     from scapy.all import AsyncSniffer
-    sn = AsyncSniffer(iface=IFACE, filter="udp and port 68", lfilter=match, count=1, timeout=timeout)
+    sn = AsyncSniffer(iface=IFACE, lfilter=match, count=1, timeout=timeout)
     sn.start()
     time.sleep(0.2)
     sendp(frame, iface=IFACE)
@@ -130,7 +131,8 @@ def cmd_decline(a):
 
 def cmd_dhcp_server(a):
     """Answers DISCOVER with the next pool address and REQUEST with the
-    requested address; lease time per address from --lease ADDR=SECS."""
+    requested address (a NAK for transaction --nak-xid); lease time per
+    address from --lease ADDR=SECS."""
     m = mac()
     leases = dict(x.split("=") for x in a.lease)
     pool = iter(a.pool)
@@ -149,11 +151,14 @@ def cmd_dhcp_server(a):
         opts = dict(o for o in p[DHCP].options if isinstance(o, tuple) and len(o) == 2)
         if opts.get("message-type") == 1:
             reply(p, "offer", next(pool))
+        elif opts.get("message-type") == 3 and p[BOOTP].xid == a.nak_xid:
+            reply(p, "nak", "0.0.0.0")
         elif opts.get("message-type") == 3:
             reply(p, "ack", opts.get("requested_addr", p[BOOTP].ciaddr))
 
     out("serving")
-    sniff(iface=IFACE, filter="udp and dst port 67", prn=handle, store=False)
+    sniff(iface=IFACE, lfilter=lambda p: p.haslayer(UDP) and p[UDP].dport == 67, prn=handle,
+          store=False)
 
 
 def cmd_rogue_ack(a):
@@ -210,6 +215,7 @@ def main():
     c.set_defaults(f=cmd_decline)
     c = sub.add_parser("dhcp-server"); c.add_argument("--ip"); c.add_argument("--pool", nargs="+")
     c.add_argument("--lease", nargs="*", default=[]); c.add_argument("--default-lease", type=int, default=3600)
+    c.add_argument("--nak-xid", type=int, default=-1)
     c.set_defaults(f=cmd_dhcp_server)
     c = sub.add_parser("rogue-ack"); c.add_argument("addr"); c.add_argument("--ip"); c.add_argument("--vm-mac")
     c.set_defaults(f=cmd_rogue_ack)

@@ -47,7 +47,7 @@ def case_any(lease_file):
 def case_dhcp(lease_file):
     problems = []
     server = peer(NS_SRV, "dhcp-server", "--ip", "10.0.0.1", "--pool", "10.0.0.50", "10.0.0.60",
-                  "--lease", "10.0.0.52=2", background=True)
+                  "--lease", "10.0.0.52=2", "--nak-xid", "77", background=True)
     probe = Probe("--port", f"vnet1,{MAC_VM1},dhcp,4", "--dhcp-server", "10.0.0.1",
                   "--lease-file", lease_file)
     try:
@@ -83,10 +83,19 @@ def case_dhcp(lease_file):
 
         # DECLINE from the VM removes the declined address.
         peer(NS_VM1, "request", "10.0.0.53")
-        probe.wait_state("vnet1", lambda s: "10.0.0.53" in s[0], 5)
+        if not probe.wait_state("vnet1", lambda s: "10.0.0.53" in s[0], 5):
+            problems.append(f"lease 10.0.0.53 not added: {probe.state('vnet1')}")
         peer(NS_VM1, "decline", "10.0.0.53")
         if not probe.wait_state("vnet1", lambda s: s[0] == {"10.0.0.51"}, 5):
             problems.append(f"DECLINE did not remove 10.0.0.53: {probe.state('vnet1')}")
+
+        # A NAK withdraws what the VM asked for in that exchange.
+        peer(NS_VM1, "request", "10.0.0.55")
+        if not probe.wait_state("vnet1", lambda s: "10.0.0.55" in s[0], 5):
+            problems.append(f"lease 10.0.0.55 not added: {probe.state('vnet1')}")
+        peer(NS_VM1, "request", "10.0.0.55", "--xid", "77")
+        if not probe.wait_state("vnet1", lambda s: s[0] == {"10.0.0.51"}, 5):
+            problems.append(f"NAK did not remove 10.0.0.55: {probe.state('vnet1')}")
     finally:
         probe.stop()
         server.terminate()
@@ -175,7 +184,8 @@ def case_flood(lease_file):
 
 
 CASES = [("any: first IPv4 source learned, later ones ignored, ARP ignored", case_any),
-         ("dhcp: leases, rogue server, two leases, release, expiry, decline, restart", case_dhcp),
+         ("dhcp: leases, rogue server, two leases, release, expiry, decline, NAK, restart",
+          case_dhcp),
          ("ipv6: DHCPv6 reply and DAD-completed address learned, conflict not", case_ipv6),
          ("flood: 10,000 DHCP frames/s on one port, learning on another within 100 ms", case_flood)]
 
