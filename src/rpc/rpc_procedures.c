@@ -10,6 +10,9 @@
 /* VIR_NWFILTER_DEFINE_VALIDATE, VIR_NWFILTER_BINDING_CREATE_VALIDATE */
 #define FLAG_VALIDATE 1u
 
+/* VIR_FROM_DOMAIN: where libvirtd reports APIs this driver lacks. */
+#define DOMAIN_DOMAIN 20
+
 void
 nwf_rpc_nwfilter_free(gpointer nwfilter)
 {
@@ -157,14 +160,14 @@ do_get_lib_version(NwfRpcSession *s, const void *args, void *ret, NwfRpcError *e
 static gboolean
 do_get_version(NwfRpcSession *s, const void *args, void *ret, NwfRpcError *err)
 {
-    nwf_rpc_error_set(err, NWF_ERR_NO_SUPPORT, 20, "virConnectGetVersion");
+    nwf_rpc_error_set(err, NWF_ERR_NO_SUPPORT, DOMAIN_DOMAIN, "virConnectGetVersion");
     return FALSE;
 }
 
 static gboolean
 do_get_hostname(NwfRpcSession *s, const void *args, void *ret, NwfRpcError *err)
 {
-    nwf_rpc_error_set(err, NWF_ERR_NO_SUPPORT, 20, "virConnectGetHostname");
+    nwf_rpc_error_set(err, NWF_ERR_NO_SUPPORT, DOMAIN_DOMAIN, "virConnectGetHostname");
     return FALSE;
 }
 
