@@ -192,42 +192,74 @@ ip_matches(ChainVerdicts *chains, const NwfRuleProgram *program, NwfIpFamily fam
     return chain_reaches(chains, "libvirt-in-post", "ACCEPT");
 }
 
-gboolean
-nwf_ebiptables_port_matches(const NwfRuleProgram *program, gboolean *matches, GError **error)
+/* The three *-save outputs, read at the same time (each tool walks the
+ * whole ruleset, which is slow when a firewall manager filled it). */
+static gboolean
+saves_read(char **outputs, GError **error)
 {
     static const char *const argvs[NWF_FW_LAST][4] = {
         { "ebtables-save", "-t", "nat", NULL },
         { "iptables-save", "-t", "filter", NULL },
         { "ip6tables-save", "-t", "filter", NULL },
     };
+    GSubprocess *procs[NWF_FW_LAST] = { NULL };
     gboolean ok = TRUE;
+
+    for (guint t = 0; t < NWF_FW_LAST && ok; t++) {
+        g_autoptr(GError) local = NULL;
+
+        procs[t] = g_subprocess_newv(argvs[t], G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                     G_SUBPROCESS_FLAGS_STDERR_PIPE, &local);
+        if (!procs[t]) {
+            nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
+                          "cannot read the firewall state with %s: %s", argvs[t][0],
+                          local->message);
+            ok = FALSE;
+        }
+    }
+    for (guint t = 0; t < NWF_FW_LAST; t++) {
+        g_autoptr(GError) local = NULL;
+        g_autofree char *err = NULL;
+
+        if (!procs[t])
+            continue;
+        if (!g_subprocess_communicate_utf8(procs[t], NULL, NULL, &outputs[t], &err, &local) ||
+            !g_subprocess_get_if_exited(procs[t]) || g_subprocess_get_exit_status(procs[t]) != 0) {
+            if (ok)
+                nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
+                              "cannot read the firewall state with %s: %s", argvs[t][0],
+                              local ? local->message : err ? g_strstrip(err) : "failed");
+            ok = FALSE;
+        }
+        g_object_unref(procs[t]);
+    }
+    return ok;
+}
+
+gboolean
+nwf_ebiptables_port_matches(const NwfRuleProgram *program, gboolean *matches, GError **error)
+{
+    char *outputs[NWF_FW_LAST] = { NULL };
+    gboolean ok;
 
     if (!nwf_ebiptables_ifname_check(program->ifname, error))
         return FALSE;
-    *matches = TRUE;
-    for (guint t = 0; t < NWF_FW_LAST && *matches; t++) {
-        g_autofree char *out = NULL;
-        g_autofree char *err = NULL;
-        g_autoptr(GError) local = NULL;
+    ok = saves_read(outputs, error);
+    *matches = ok;
+    for (guint t = 0; t < NWF_FW_LAST; t++) {
         g_autoptr(GHashTable) chains = NULL;
-        int status = 0;
 
-        if (!g_spawn_sync(NULL, (char **)argvs[t], NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-                          &err, &status, &local) ||
-            !g_spawn_check_wait_status(status, &local)) {
-            nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
-                          "cannot read the firewall state with %s: %s%s%s", argvs[t][0],
-                          local->message, err && *err ? ": " : "", err ? g_strstrip(err) : "");
-            ok = FALSE;
-            break;
+        if (ok && *matches) {
+            chains = verdicts_parse(outputs[t]);
+            if (t == NWF_FW_EBTABLES) {
+                for (guint d = 0; d < NWF_ETH_DIR_LAST; d++)
+                    *matches = *matches && eth_matches(chains, program, d);
+            } else {
+                *matches = ip_matches(chains, program,
+                                      t == NWF_FW_IPTABLES ? NWF_IP_V4 : NWF_IP_V6);
+            }
         }
-        chains = verdicts_parse(out);
-        if (t == NWF_FW_EBTABLES) {
-            for (guint d = 0; d < NWF_ETH_DIR_LAST; d++)
-                *matches = *matches && eth_matches(chains, program, d);
-        } else {
-            *matches = ip_matches(chains, program, t == NWF_FW_IPTABLES ? NWF_IP_V4 : NWF_IP_V6);
-        }
+        g_free(outputs[t]);
     }
     return ok;
 }
