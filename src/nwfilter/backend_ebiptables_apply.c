@@ -34,11 +34,12 @@ tool_error(GError **error, const char *const *argv, const char *input, const cha
 {
     g_autofree char *cmd = argv_text(argv);
     g_autofree char *line = NULL;
-    const char *at = detail ? strstr(detail, "line ") : NULL;
+    const char *at = detail ? strstr(detail, "line") : NULL;
 
-    /* name the batch line the tool refused, not just its number */
+    /* name the batch line the tool refused, not just its number
+     * ("line 3 failed", "Error occurred at line: 3") */
     if (at && input) {
-        guint64 n = g_ascii_strtoull(at + 5, NULL, 10);
+        guint64 n = g_ascii_strtoull(at + 4 + strspn(at + 4, ": "), NULL, 10);
         g_auto(GStrv) lines = g_strsplit(input, "\n", -1);
         if (n >= 1 && n <= g_strv_length(lines))
             line = g_strdup_printf(" (input line %" G_GUINT64_FORMAT ": %s)", n, lines[n - 1]);
