@@ -232,11 +232,12 @@ nft_port_matches(NwfBackend *backend, const NwfRuleProgram *program, gboolean *m
 
     if (!port)
         return FALSE;
-    if (!nft->state) {
-        nft->state = nwf_nft_state_load(backend_ctx(nft), error);
-        if (!nft->state)
-            return FALSE;
-    }
+    /* a drift check must see the kernel, not what this process last wrote
+     * (an external flush happens behind a long-lived daemon's back) */
+    g_clear_pointer(&nft->state, nwf_nft_state_free);
+    nft->state = nwf_nft_state_load(backend_ctx(nft), error);
+    if (!nft->state)
+        return FALSE;
     state = g_hash_table_lookup(nft->state->ports, program->ifname);
     *matches = nft->state->tables && state && g_strcmp0(state->digest, port->digest) == 0;
     for (guint i = 0; *matches && i < port->chains->len; i++) {
