@@ -90,22 +90,23 @@ ebt_drop_temp_roots(GPtrArray *cmds, const char *ifname)
     cmd_add(cmds, NWF_FW_EBTABLES, "-X", p, NULL);
 }
 
+/* Items sorted by their first member, the emission position (seq). */
+static gint
+item_seq_compare(gconstpointer a, gconstpointer b)
+{
+    guint x = *(const guint *)a;
+    guint y = *(const guint *)b;
+
+    return x < y ? -1 : (x > y);
+}
+
 /* An ebtables item in emission order: a sub-chain creation or a rule. */
 typedef struct {
-    guint seq;
+    guint seq;                   /* first: see item_seq_compare */
     NwfEthDir dir;
     const NwfEthSubChain *sub;   /* creation of SUB, or the chain RULE is in */
     const NwfRuleInst *rule;     /* NULL for a creation */
 } EbtItem;
-
-static gint
-ebt_item_compare(gconstpointer a, gconstpointer b)
-{
-    const EbtItem *x = a;
-    const EbtItem *y = b;
-
-    return x->seq < y->seq ? -1 : (x->seq > y->seq);
-}
 
 static GArray *
 ebt_items(const NwfRuleProgram *program)
@@ -135,7 +136,7 @@ ebt_items(const NwfRuleProgram *program)
             }
         }
     }
-    g_array_sort(items, ebt_item_compare);
+    g_array_sort(items, item_seq_compare);
     return items;
 }
 
@@ -243,19 +244,10 @@ ipt_create_chains(GPtrArray *cmds, NwfFwTool tool, const char *ifname)
 }
 
 typedef struct {
-    guint seq;
+    guint seq;                   /* first: see item_seq_compare */
     NwfIpChain chain;
     const NwfRuleInst *rule;
 } IptItem;
-
-static gint
-ipt_item_compare(gconstpointer a, gconstpointer b)
-{
-    const IptItem *x = a;
-    const IptItem *y = b;
-
-    return x->seq < y->seq ? -1 : (x->seq > y->seq);
-}
 
 static void
 ipt_emit(GPtrArray *cmds, NwfFwTool tool, const NwfIpChains *ip, const char *ifname)
@@ -269,7 +261,7 @@ ipt_emit(GPtrArray *cmds, NwfFwTool tool, const NwfIpChains *ip, const char *ifn
             g_array_append_val(items, item);
         }
     }
-    g_array_sort(items, ipt_item_compare);
+    g_array_sort(items, item_seq_compare);
     for (guint i = 0; i < items->len; i++) {
         const IptItem *item = &g_array_index(items, IptItem, i);
         g_autofree char *chain = nwf_ipt_chain(item->chain, TRUE, ifname);
