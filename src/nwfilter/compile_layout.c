@@ -127,7 +127,9 @@ has_field(const NwfCompileCombo *combo, NwfField field)
     return combo->fields[field].present;
 }
 
-/* One copy of a rule for one of FI/FO/HI. */
+/* One copy of a rule for one of FI/FO/HI. In DEFAULT_MODE, STATE is a
+ * boolean (add libvirt's implied conntrack match); otherwise it is the
+ * rule's own NWF_STATE_* bits. */
 static void
 place_ip_copy(NwfRuleProgram *program, NwfIpFamily family, NwfIpChain chain,
               const NwfCompileInst *inst, const NwfCompileCombo *combo,
