@@ -11,18 +11,31 @@
 struct _NwfDriverLearn {
     NwfLearner *learner;
     NwfDriver *driver;          /* not owned */
+    /* One thread re-applies bindings: waiting for the driver lock (held
+     * by a long redefinition, say) must not stall the main loop, which
+     * also serves the daemon's clients. */
+    GThreadPool *reapply;
 };
 
-/* Runs on the main context, no learner lock held. */
 static void
-nwf_driver_learn_changed(const char *portdev, gpointer data)
+nwf_driver_learn_reapply(gpointer portdev, gpointer data)
 {
     NwfDriverLearn *learn = data;
     g_autoptr(GError) error = NULL;
 
     if (!nwf_driver_binding_reapply(learn->driver, portdev, &error))
         g_warning("cannot apply the addresses learned on port dev '%s': %s",
-                  portdev, error->message);
+                  (const char *)portdev, error->message);
+    g_free(portdev);
+}
+
+/* Runs on the main context, no learner lock held. */
+static void
+nwf_driver_learn_changed(const char *portdev, gpointer data)
+{
+    NwfDriverLearn *learn = data;
+
+    g_thread_pool_push(learn->reapply, g_strdup(portdev), NULL);
 }
 
 NwfDriverLearn *
@@ -37,9 +50,10 @@ nwf_driver_learn_new(NwfDriver *driver, const char *lease_dir, GError **error)
     };
 
     learn->driver = driver;
+    learn->reapply = g_thread_pool_new(nwf_driver_learn_reapply, learn, 1, FALSE, NULL);
     learn->learner = nwf_learner_new(&config, error);
     if (!learn->learner) {
-        g_free(learn);
+        nwf_driver_learn_free(learn);
         return NULL;
     }
     return learn;
@@ -50,6 +64,8 @@ nwf_driver_learn_free(NwfDriverLearn *learn)
 {
     if (!learn)
         return;
+    /* Re-applies already queued still run: the driver is still whole. */
+    g_thread_pool_free(learn->reapply, FALSE, TRUE);
     nwf_learner_free(learn->learner);
     g_free(learn);
 }

@@ -4,7 +4,8 @@
  * starts and the port gets the learning-phase rules (learn_rules.h) until
  * addresses are known, then the real program with the learned addresses.
  * Each change of a port's addresses re-applies its binding through
- * nwf_driver_binding_reapply(), in one backend transaction.
+ * nwf_driver_binding_reapply(), in one backend transaction, from a thread
+ * of its own (never blocking the main loop on the driver lock).
  *
  * While one family is known and the other still being learned, the tree is
  * compiled with the unspecified address (0.0.0.0 or ::) standing in for the
