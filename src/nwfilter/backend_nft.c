@@ -71,14 +71,8 @@ nft_probe(NwfBackend *backend, GError **error)
 static gboolean
 script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error)
 {
-    if (!state->tables) {
-        nwf_nft_script_skeleton(script);
-        state->tables = TRUE;
-    } else {
-        /* tables made before the digest set existed get it now */
-        g_string_append(script, "add set bridge " NWF_NFT_TABLE_NAME
-                        " port_digests { type ifname; }\n");
-    }
+    g_autoptr(GString) ports = g_string_new(NULL);
+
     for (guint i = 0; i < ops->len; i++) {
         const NftOp *op = g_ptr_array_index(ops, i);
         NwfNftPortState *old = g_hash_table_lookup(state->ports, op->ifname);
@@ -86,7 +80,7 @@ script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error
 
         if (!op->port) {
             if (old) {
-                nwf_nft_script_port(script, op->ifname, old, NULL, 0);
+                nwf_nft_script_port(ports, op->ifname, old, NULL, 0);
                 g_hash_table_remove(state->ports, op->ifname);
             }
             continue;
@@ -100,10 +94,22 @@ script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error
                 return FALSE;
             }
         }
-        nwf_nft_script_port(script, op->ifname, old, op->port, id);
+        nwf_nft_script_port(ports, op->ifname, old, op->port, id);
         g_hash_table_insert(state->ports, g_strdup(op->ifname),
                             nwf_nft_port_state_of(op->port, id));
     }
+    /* nothing to change: no write at all (not even the skeleton) */
+    if (ports->len == 0)
+        return TRUE;
+    if (!state->tables) {
+        nwf_nft_script_skeleton(script);
+        state->tables = TRUE;
+    } else {
+        /* tables made before the digest set existed get it now */
+        g_string_append(script, "add set bridge " NWF_NFT_TABLE_NAME
+                        " port_digests { type ifname; }\n");
+    }
+    g_string_append_len(script, ports->str, ports->len);
     return TRUE;
 }
 

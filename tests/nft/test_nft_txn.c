@@ -273,6 +273,22 @@ test_port_matches(void)
     second->ops->free(second);
 }
 
+/* A transaction that changes nothing writes nothing, not even our tables. */
+static void
+test_noop_writes_nothing(void)
+{
+    NwfBackend *backend = backend_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    Change change = { .remove = { "vnet5" } };
+
+    reset();
+    g_assert_true(commit(backend, &change, &error));
+    text = ruleset();
+    g_assert_cmpstr(text, ==, "");
+    backend->ops->free(backend);
+}
+
 /* The probe finds what the layout needs; the bridge extras come on request
  * and never change the ruleset. */
 static void
@@ -320,5 +336,6 @@ main(int argc, char **argv)
     g_test_add_func("/nft/txn/state-read-back", test_state_read_back);
     g_test_add_func("/nft/txn/port-matches", test_port_matches);
     g_test_add_func("/nft/txn/features", test_features);
+    g_test_add_func("/nft/txn/noop-writes-nothing", test_noop_writes_nothing);
     return g_test_run();
 }
