@@ -231,9 +231,9 @@ def build_eth(dst, src, etype, body, vlan=None):
 
 # --- value pools from the filter tree ----------------------------------------
 
-def tree_values(name, seen=None):
-    """Every rule attribute value in NAME's filter tree (filters looked up
-    as nwfilter trace --filter-dir DATA does)."""
+def tree_attrs(name, seen=None):
+    """(element, attribute, value) of every rule attribute in NAME's filter
+    tree (filters looked up as nwfilter trace --filter-dir DATA does)."""
     seen = set() if seen is None else seen
     if name in seen:
         return []
@@ -246,20 +246,20 @@ def tree_values(name, seen=None):
         return []
     with open(path) as f:
         text = f.read()
-    values = []
+    found = []
     for elem in re.findall(r"<([a-z0-9-]+)\s([^>]*)/?>", text):
         attrs = dict(re.findall(r"([a-z-]+)=['\"]([^'\"]*)['\"]", elem[1]))
         if elem[0] == "filterref":
-            values += tree_values(attrs.get("filter", ""), seen)
+            found += tree_attrs(attrs.get("filter", ""), seen)
         elif elem[0] not in ("filter", "rule", "parameter"):
-            values += [v for k, v in attrs.items() if k not in ("match", "comment")]
-    return values
+            found += [(elem[0], k, v) for k, v in attrs.items() if k not in ("match", "comment")]
+    return found
 
 
 class Pools:
     def __init__(self, name):
         self.ip4, self.ip6, self.mac, self.num = set(), set(), set(), set()
-        values = tree_values(name) + [v for _, v in PARAMS]
+        values = [v for _, _, v in tree_attrs(name)] + [v for _, v in PARAMS]
         for v in values:
             try:
                 addr = ipaddress.ip_address(v)
@@ -629,9 +629,12 @@ class Case:
         self.name = name
         self.binding = write_binding(tmp, name)
         self.want = {}
-        self.error = None
         self.packets = []
         gen = Generator(rng, Pools(name), ids)
+        # the backends' matches differ only for STP fields and VLAN
+        # encap-protocol: elsewhere one tracer run serves both
+        self.neutral = not any(e == "stp" or k == "encap-protocol"
+                               for e, k, _ in tree_attrs(name))
         while len(self.packets) < PER_FILTER:
             out = rng.random() < 0.6
             made = gen.frame(out)
@@ -642,10 +645,14 @@ class Case:
         self.procs = {}
 
     def start(self, backend):
-        if not self.error and backend not in self.procs:
+        if self.neutral:
+            backend = "nft"
+        if backend not in self.procs:
             self.procs[backend] = tracer_start(self.binding, self.packets, backend, self.tmp)
 
     def verdicts(self, backend):
+        if self.neutral:
+            backend = "nft"
         self.start(backend)
         if backend not in self.want:
             self.want[backend] = tracer_finish(self.procs[backend], self.packets)
@@ -656,9 +663,6 @@ def check_case(bed, socks, case, backend):
     """Apply CASE's binding with BACKEND (replacing the previous one) and
     compare. Returns the number of packets compared."""
     name, packets = case.name, case.packets
-    if case.error:
-        ok(False, "%s/%s" % (name, backend), case.error)
-        return 0
     try:
         want = case.verdicts(backend)
     except RuntimeError as e:
