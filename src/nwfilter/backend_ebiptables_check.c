@@ -8,7 +8,9 @@
  * the port exists (and no chain of a layer the program lacks), each hook and
  * base-chain jump is in place, and each chain holds as many rules as the
  * program renders, with the same verdicts (or jump targets) in the same
- * order. A rule edited in place with its verdict kept is not detected. */
+ * order, and for iptables rules the same --sport/--dport values. A rule
+ * edited in place in another field, verdict and ports kept, is not
+ * detected. */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -23,31 +25,56 @@
  * ("" for a rule without verdict) */
 typedef GHashTable ChainVerdicts;
 
-/* The word after the last "-j"/"-g" of a saved rule line, skipping quoted
- * text (a comment may contain anything). */
+/* What is compared per rule: its verdict (the word after the last "-j" or
+ * "-g"; "" without one) and the values of its --sport/--dport options,
+ * which iptables prints back exactly as given. WORDS: the rule's words. */
+static char *
+words_signature(const char *const *words, guint n)
+{
+    GString *ports = g_string_new(NULL);
+    const char *verdict = "";
+
+    for (guint i = 0; i + 1 < n; i++) {
+        if (strcmp(words[i], "-j") == 0 || strcmp(words[i], "-g") == 0)
+            verdict = words[i + 1];
+        else if (strcmp(words[i], "--dport") == 0 || strcmp(words[i], "--sport") == 0)
+            g_string_append_printf(ports, " %s %s", words[i], words[i + 1]);
+    }
+    g_string_prepend(ports, verdict);
+    return g_string_free(ports, FALSE);
+}
+
+/* A saved rule line's signature; a quoted word (a comment, which may hold
+ * anything) stays one word. */
 static char *
 line_verdict(const char *line)
 {
-    const char *verdict = NULL;
-    gsize verdict_len = 0;
-    gboolean quoted = FALSE;
+    g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
+    const char *p = line;
 
-    for (const char *p = line; *p; p++) {
-        if (*p == '\\' && quoted && p[1]) {
+    while (*p) {
+        GString *word;
+
+        if (*p == ' ') {
             p++;
             continue;
         }
+        word = g_string_new(NULL);
         if (*p == '"') {
-            quoted = !quoted;
-            continue;
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                g_string_append_c(word, *p);
+            }
+            if (*p)
+                p++;
+        } else {
+            for (; *p && *p != ' '; p++)
+                g_string_append_c(word, *p);
         }
-        if (!quoted && (p == line || p[-1] == ' ') && p[0] == '-' && (p[1] == 'j' || p[1] == 'g') &&
-            p[2] == ' ') {
-            verdict = p + 3;
-            verdict_len = strcspn(verdict, " ");
-        }
+        g_ptr_array_add(words, g_string_free(word, FALSE));
     }
-    return g_strndup(verdict ? verdict : "", verdict_len);
+    return words_signature((const char *const *)words->pdata, words->len);
 }
 
 static ChainVerdicts *
@@ -72,16 +99,11 @@ verdicts_parse(const char *text)
     return chains;
 }
 
-/* The verdict of rendered ARGS ("-A", chain, ..., "-j", target). */
+/* The signature of rendered ARGS ("-A", chain, ..., "-j", target). */
 static char *
 args_verdict(GPtrArray *args)
 {
-    for (guint i = args->len; i >= 2; i--) {
-        const char *opt = g_ptr_array_index(args, i - 2);
-        if (strcmp(opt, "-j") == 0 || strcmp(opt, "-g") == 0)
-            return g_strdup(g_ptr_array_index(args, i - 1));
-    }
-    return g_strdup("");
+    return words_signature((const char *const *)args->pdata, args->len);
 }
 
 static void
