@@ -32,12 +32,15 @@ def stock_dir():
 class Driver:
     """learn-driver-probe with a config dir of stock filters, restartable."""
 
-    def __init__(self, work, filt, params):
+    def __init__(self, work, filt, params, extra_filters=()):
         self.dirs = {n: os.path.join(work, n) for n in ("config", "state", "leases")}
         for d in self.dirs.values():
             os.makedirs(d, exist_ok=True)
         for f in glob.glob(os.path.join(stock_dir(), "*.xml")):
             shutil.copy(f, self.dirs["config"])
+        for name, xml in extra_filters:
+            with open(os.path.join(self.dirs["config"], name + ".xml"), "w") as fh:
+                fh.write(xml)
         self.binding = os.path.join(work, "binding.xml")
         plist = "".join(f"<parameter name='{k}' value='{v}'/>" for k, v in params)
         with open(self.binding, "w") as fh:
@@ -202,6 +205,41 @@ def case_ipv6(work):
     return problems
 
 
+BOTH = ("t-both", "<filter name='t-both' chain='root'><filterref filter='no-ip-spoofing'/>"
+        "<filterref filter='no-ipv6-spoofing'/></filter>")
+
+
+def case_both(work):
+    """A tree that needs IP and IPV6: once IPv4 is known the full filter runs
+    with :: standing in for IPV6, so only DAD gets through for IPv6 until an
+    address is learned."""
+    problems = []
+    drv = Driver(work, "t-both", [], extra_filters=[BOTH])
+    try:
+        drv.start()
+        peer(NS_VM1, "send-ip", "10.0.0.5", "--dst-mac", MAC_SRV)
+        if not wait_rules("10.0.0.5"):
+            problems.append("the rules never got the learned 10.0.0.5")
+        seen = delivered(["10.0.0.5", "10.0.0.6"])
+        if seen != {"10.0.0.5"}:
+            problems.append(f"IPv4 learned, the server saw {sorted(seen)} (want only 10.0.0.5)")
+        seen = delivered(["2001:db8::99"], v6=True)
+        if seen:
+            problems.append(f"IPv6 not learned yet, yet IPv6 data passed: {sorted(seen)}")
+        sh("ip", "-6", "addr", "add", "2001:db8::5/64", "dev", "eth0", ns=NS_VM1)
+        if not wait_rules("2001:db8::5", timeout=8):
+            problems.append("the DAD-completed 2001:db8::5 never reached the rules")
+        seen = delivered(["2001:db8::5", "2001:db8::99"], v6=True)
+        if seen != {"2001:db8::5"}:
+            problems.append(f"IPv6 learned, the server saw {sorted(seen)} (want only 2001:db8::5)")
+        seen = delivered(["10.0.0.5", "10.0.0.6"])
+        if seen != {"10.0.0.5"}:
+            problems.append(f"after IPv6 learning, IPv4 saw {sorted(seen)}")
+    finally:
+        drv.stop()
+    return problems
+
+
 def case_daemon(work):
     problems = []
     drv = Daemon(work, "clean-traffic", [])
@@ -244,6 +282,8 @@ CASES = [(f"{BACKEND}: any: learning rules, then 10.0.0.5 enforced, spoofed 10.0
           "kept over a restart", case_any),
          (f"{BACKEND}: dhcp: only DHCP before the lease, then the leased address enforced", case_dhcp),
          (f"{BACKEND}: ipv6: DAD-completed and DHCPv6 addresses enforced, others dropped", case_ipv6),
+         (f"{BACKEND}: IP and IPV6 both needed: IPv4 enforced first, IPv6 joins after DAD",
+          case_both),
          (f"{BACKEND}: nwfilterd + virsh: binding without IP learns 10.0.0.5, spoofing dropped",
           case_daemon)]
 
