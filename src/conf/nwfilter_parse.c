@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "conf/nwfilter_attrs.h"
 #include "conf/nwfilter_filterref.h"
 #include "conf/nwfilter_value.h"
@@ -122,8 +124,8 @@ check_ports_need_protocol(const NwfRuleDef *rule, GError **error)
         (proto->u.num == 6 || proto->u.num == 17 || proto->u.num == 33 || proto->u.num == 132))
         return TRUE;
     nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
-                  "%s rule with port specification requires protocol specification "
-                  "with protocol to be either one of tcp(6), udp(17), dccp(33), or sctp(132)",
+                  _("%s rule with port specification requires protocol specification "
+                    "with protocol to be either one of tcp(6), udp(17), dccp(33), or sctp(132)"),
                   rule->protocol == NWF_PROTO_IP ? "IP" : "IPv6");
     return FALSE;
 }
@@ -146,20 +148,19 @@ parse_protocol_element(xmlNode *node, NwfRuleDef *rule, GError **deferred, GErro
         NwfField field = attrs[i].field;
         g_autofree char *text = nwf_xml_prop(node, nwf_field_name(field));
         NwfValue value = { 0 };
-        GError **slot = &last_error;
 
         if (!text)
             continue;
         if (!nwf_value_parse_attr(rule->protocol, field, text, &value, NULL)) {
-            if (nwf_value_refusal_is_ours(rule->protocol, field, text)) {
-                if (*deferred)
-                    continue;
-                slot = deferred;
+            if (!nwf_value_parse_as_libvirt(rule->protocol, field, text, &value)) {
+                g_clear_error(&last_error);
+                nwf_error_set(&last_error, NWF_ERR_INTERNAL_ERROR, _("%s has illegal value %s"),
+                              nwf_field_name(field), text);
+                continue;
             }
-            g_clear_error(slot);
-            nwf_error_set(slot, NWF_ERR_INTERNAL_ERROR, "%s has illegal value %s",
-                          nwf_field_name(field), text);
-            continue;
+            if (!*deferred)
+                nwf_error_set(deferred, NWF_ERR_INTERNAL_ERROR, _("%s has illegal value %s"),
+                              nwf_field_name(field), text);
         }
         value.negated = negated;
         nwf_value_clear(&rule->fields[field]);
@@ -213,20 +214,23 @@ parse_rule(xmlNode *node, GError **deferred, GError **error)
     rule->statematch = TRUE;
     rule->priority = NWF_RULE_PRIORITY_DEFAULT;
     if (!action) {
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s", "rule node requires action attribute");
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s",
+                      _("rule node requires action attribute"));
         goto fail;
     }
     if (!parse_action(action, &rule->action)) {
-        nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "%s", "unknown rule action attribute value");
+        nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "%s",
+                      _("unknown rule action attribute value"));
         goto fail;
     }
     if (!direction) {
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s", "rule node requires direction attribute");
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s",
+                      _("rule node requires direction attribute"));
         goto fail;
     }
     if (!parse_direction(direction, &rule->direction)) {
         nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "%s",
-                      "unknown rule direction attribute value");
+                      _("unknown rule direction attribute value"));
         goto fail;
     }
     /* An unparsable or out-of-range priority silently means the default. */
@@ -265,12 +269,13 @@ parse_chain(NwfFilterDef *def, const char *chain, GError **error)
     gsize len = strlen(chain);
 
     if (len > NWF_CHAIN_NAME_MAX) {
-        nwf_error_set(error, NWF_ERR_INVALID_ARG, "Name of chain is longer than %d characters",
+        nwf_error_set(error, NWF_ERR_INVALID_ARG, _("Name of chain is longer than %d characters"),
                       NWF_CHAIN_NAME_MAX);
         return FALSE;
     }
     if (strspn(chain, NWF_CHAIN_NAME_CHARS) != len) {
-        nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", "Chain name contains invalid characters");
+        nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s",
+                      _("Chain name contains invalid characters"));
         return FALSE;
     }
     if (strcmp(chain, "root") == 0) {
@@ -290,8 +295,8 @@ parse_chain(NwfFilterDef *def, const char *chain, GError **error)
         }
     }
     nwf_error_set(error, NWF_ERR_INVALID_ARG,
-                  "Invalid chain name '%s'. Please use a chain name called 'root' or any of "
-                  "the following prefixes: mac, vlan, stp, arp, rarp, ipv4, ipv6", chain);
+                  _("Invalid chain name '%s'. Please use a chain name called 'root' or any of "
+                    "the following prefixes: mac, vlan, stp, arp, rarp, ipv4, ipv6"), chain);
     return FALSE;
 }
 
@@ -303,12 +308,12 @@ check_filter_name_chars(const char *name, GError **error)
 {
     if (strchr(name, '/')) {
         nwf_error_set(error, NWF_ERR_XML_ERROR,
-                      "filter name '%s' must not contain '/'", name);
+                      _("filter name '%s' must not contain '/'"), name);
         return FALSE;
     }
     if (name[0] == '.') {
         nwf_error_set(error, NWF_ERR_XML_ERROR,
-                      "filter name '%s' must not start with '.'", name);
+                      _("filter name '%s' must not start with '.'"), name);
         return FALSE;
     }
     return TRUE;
@@ -340,18 +345,18 @@ parse_filter(xmlNode *root, GError **error)
 
     def->name = nwf_xml_prop(root, "name");
     if (!def->name || !*def->name) {
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s", "filter has no name");
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s", _("filter has no name"));
         return NULL;
     }
     if (priority && *priority) {
         if (!nwf_parse_int(priority, &chain_priority)) {
-            nwf_error_set(error, NWF_ERR_INVALID_ARG, "Could not parse chain priority '%s'",
+            nwf_error_set(error, NWF_ERR_INVALID_ARG, _("Could not parse chain priority '%s'"),
                           priority);
             return NULL;
         }
         if (chain_priority < NWF_PRIORITY_MIN || chain_priority > NWF_PRIORITY_MAX) {
             nwf_error_set(error, NWF_ERR_INVALID_ARG,
-                          "Priority '%d' is outside valid range of [%d,%d]",
+                          _("Priority '%d' is outside valid range of [%d,%d]"),
                           chain_priority, NWF_PRIORITY_MIN, NWF_PRIORITY_MAX);
             return NULL;
         }
@@ -372,7 +377,7 @@ parse_filter(xmlNode *root, GError **error)
     uuid = first_child_text(root, "uuid");
     if (uuid && *uuid) {
         if (!nwf_uuid_parse(uuid, def->uuid)) {
-            nwf_error_set(error, NWF_ERR_XML_ERROR, "%s", "malformed uuid element");
+            nwf_error_set(error, NWF_ERR_XML_ERROR, "%s", _("malformed uuid element"));
             return NULL;
         }
     } else {
@@ -414,7 +419,7 @@ parse_doc(xmlDoc *doc, GError **error)
     xmlNode *root = xmlDocGetRootElement(doc);
 
     if (strcmp((const char *)root->name, "filter") != 0) {
-        nwf_error_set(error, NWF_ERR_XML_ERROR, "expecting root element of 'filter', not '%s'",
+        nwf_error_set(error, NWF_ERR_XML_ERROR, _("expecting root element of 'filter', not '%s'"),
                       (const char *)root->name);
         return NULL;
     }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <glib/gi18n.h>
+
 #include "conf/nwfilter_attrs.h"
 #include "conf/nwfilter_value.h"
 #include "util/nwf_error.h"
@@ -455,7 +457,7 @@ parse_typed(const NwfAttrSpec *spec, NwfProtocol protocol, const char *text, Nwf
 static void
 set_illegal(GError **error, NwfField field, const char *text)
 {
-    nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s has illegal value %s",
+    nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("%s has illegal value %s"),
                   nwf_field_name(field), text);
 }
 
@@ -519,7 +521,7 @@ nwf_var_ref_parse(const char *text, GError **error)
     NwfVarRef *ref;
 
     if (name_len == 0) {
-        nwf_error_set(error, NWF_ERR_INVALID_ARG, "Malformed variable: empty name");
+        nwf_error_set(error, NWF_ERR_INVALID_ARG, _("Malformed variable: empty name"));
         return NULL;
     }
     if (*p == '[') {
@@ -532,13 +534,13 @@ nwf_var_ref_parse(const char *text, GError **error)
             kind = NWF_VARREF_INDEX;
         }
         if (!parse_uint_end(p, 10, &number, &p)) {
-            nwf_error_set(error, NWF_ERR_INVALID_ARG, "Malformed variable");
+            nwf_error_set(error, NWF_ERR_INVALID_ARG, _("Malformed variable"));
             return NULL;
         }
         while (g_ascii_isspace(*p))
             p++;
         if (*p != ']') {
-            nwf_error_set(error, NWF_ERR_INVALID_ARG, "Malformed variable");
+            nwf_error_set(error, NWF_ERR_INVALID_ARG, _("Malformed variable"));
             return NULL;
         }
         /* libvirt ignores anything after ']'; we allow only blanks, which
@@ -546,16 +548,16 @@ nwf_var_ref_parse(const char *text, GError **error)
         for (p++; g_ascii_isspace(*p); p++)
             ;
         if (*p != '\0') {
-            nwf_error_set(error, NWF_ERR_INVALID_ARG, "Malformed variable");
+            nwf_error_set(error, NWF_ERR_INVALID_ARG, _("Malformed variable"));
             return NULL;
         }
         if (kind == NWF_VARREF_ITERATOR && number > NWF_ITERATOR_MAX) {
             nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
-                          "Iterator ID exceeds maximum ID of %u", NWF_ITERATOR_MAX);
+                          _("Iterator ID exceeds maximum ID of %u"), NWF_ITERATOR_MAX);
             return NULL;
         }
     } else if (*p != '\0') {
-        nwf_error_set(error, NWF_ERR_INVALID_ARG, "Malformed variable");
+        nwf_error_set(error, NWF_ERR_INVALID_ARG, _("Malformed variable"));
         return NULL;
     }
     ref = g_new0(NwfVarRef, 1);
@@ -565,35 +567,53 @@ nwf_var_ref_parse(const char *text, GError **error)
     return ref;
 }
 
-/* What libvirt's own variable parser lets through: an empty name, and
- * anything after ']'. */
-static gboolean
-libvirt_accepts_var(const char *text)
+/* libvirt's own variable parser: like ours, but it lets an empty name and
+ * anything after ']' through. Returns NULL where libvirt refuses too. */
+static NwfVarRef *
+libvirt_var_ref_parse(const char *text)
 {
-    const char *p = text + strspn(text, NWF_VAR_NAME_CHARS);
-    guint32 number;
+    gsize name_len = strspn(text, NWF_VAR_NAME_CHARS);
+    const char *p = text + name_len;
+    NwfVarRefKind kind = NWF_VARREF_ITERATOR;
+    guint32 number = 0;
+    NwfVarRef *ref;
 
-    if (*p == '\0')
-        return TRUE;
-    if (*p != '[')
-        return FALSE;
-    for (p++; g_ascii_isspace(*p); p++)
-        ;
-    if (*p == '@') {
-        if (!parse_uint_end(p + 1, 10, &number, &p) || number > NWF_ITERATOR_MAX)
-            return FALSE;
-    } else if (!parse_uint_end(p, 10, &number, &p)) {
-        return FALSE;
+    if (*p == '[') {
+        for (p++; g_ascii_isspace(*p); p++)
+            ;
+        if (*p == '@')
+            p++;
+        else
+            kind = NWF_VARREF_INDEX;
+        if (!parse_uint_end(p, 10, &number, &p))
+            return NULL;
+        while (g_ascii_isspace(*p))
+            p++;
+        if (*p != ']' || (kind == NWF_VARREF_ITERATOR && number > NWF_ITERATOR_MAX))
+            return NULL;
+    } else if (*p != '\0') {
+        return NULL;
     }
-    while (g_ascii_isspace(*p))
-        p++;
-    return *p == ']';
+    ref = g_new0(NwfVarRef, 1);
+    ref->name = g_strndup(text, name_len);
+    ref->kind = kind;
+    ref->index = number;
+    return ref;
 }
 
 gboolean
-nwf_value_refusal_is_ours(NwfProtocol protocol, NwfField field, const char *text)
+nwf_value_parse_as_libvirt(NwfProtocol protocol, NwfField field, const char *text, NwfValue *out)
 {
-    return nwf_protocol_attr(protocol, field) && text[0] == '$' && libvirt_accepts_var(text + 1);
+    const NwfAttrSpec *spec = nwf_protocol_attr(protocol, field);
+    NwfVarRef *ref;
+
+    if (!spec || text[0] != '$' || !(ref = libvirt_var_ref_parse(text + 1)))
+        return FALSE;
+    nwf_value_clear(out);
+    out->present = TRUE;
+    out->type = spec->type;
+    out->var = ref;
+    return TRUE;
 }
 
 NwfVarRef *

@@ -23,10 +23,12 @@ void nwf_var_ref_free(NwfVarRef *ref);
 gboolean nwf_value_parse_attr(NwfProtocol protocol, NwfField field, const char *text,
                               NwfValue *out, GError **error);
 
-/* TRUE when nwf_value_parse_attr refuses TEXT only where we are stricter
- * than libvirt (a variable libvirt would take). Such refusals give way to
- * libvirt's own errors when a protocol element has both. */
-gboolean nwf_value_refusal_is_ours(NwfProtocol protocol, NwfField field, const char *text);
+/* For TEXT that nwf_value_parse_attr refused: TRUE, with OUT set to the
+ * variable libvirt would have taken, when only we are stricter than
+ * libvirt. The parser then keeps going as libvirt does, so that libvirt's
+ * own errors later in the document are the ones reported. */
+gboolean nwf_value_parse_as_libvirt(NwfProtocol protocol, NwfField field, const char *text,
+                                    NwfValue *out);
 
 /* Longest comment kept, in bytes. */
 #define NWF_COMMENT_MAX 256

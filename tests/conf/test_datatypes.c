@@ -371,6 +371,11 @@ static const ErrorCase error_cases[] = {
       NWF_ERR_INTERNAL_ERROR,
       "internal error: IPv6 rule with port specification requires protocol specification with protocol "
       "to be either one of tcp(6), udp(17), dccp(33), or sctp(132)" },
+    { RULE("action='drop' direction='in'", "<ipv6 srcportstart='$IP[1]x'/>"), NWF_ERR_INTERNAL_ERROR,
+      "internal error: IPv6 rule with port specification requires protocol specification with protocol "
+      "to be either one of tcp(6), udp(17), dccp(33), or sctp(132)" },
+    { RULE("action='drop' direction='in'", "<ipv6 protocol='tcp' srcportstart='$IP[1]x'/>"),
+      NWF_ERR_INTERNAL_ERROR, "internal error: srcportstart has illegal value $IP[1]x" },
     { "<filter name='a'><rule action='drop' direction='in'><tcp comment='$C'/></rule>"
       "<rule action='drop'/></filter>",
       NWF_ERR_INTERNAL_ERROR, "internal error: rule node requires direction attribute" },
