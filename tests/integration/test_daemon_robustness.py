@@ -21,7 +21,7 @@ import time
 import libvirt
 
 sys.path.insert(0, os.path.dirname(__file__))
-from nwfd_harness import (STOCK, Daemon, Netns, backend_from_argv, daemon_usage, eq,  # noqa: E402
+from nwfd_harness import (NWFILTERD, STOCK, Daemon, Netns, backend_from_argv, daemon_usage, eq,  # noqa: E402
                           kernel_has_port, require_root, run_tap, teardown_context, test, virsh)
 
 BACKEND = backend_from_argv()
@@ -73,6 +73,21 @@ def handshake(s):
                       + struct.pack(">I", 0)))
     eq(recv_message(s)["status"], 0)
     return 2
+
+
+def sanitized():
+    """Whether nwfilterd was built with AddressSanitizer: its quarantine
+    keeps freed memory resident, so RSS says nothing about leaks there
+    (LeakSanitizer checks those at exit instead)."""
+    with open(NWFILTERD, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def check_growth(before, after, limit, what):
+    if sanitized():
+        print("# %s: RSS not checked in an ASan build" % what)
+        return
+    assert after - before < limit, "%s: daemon grew by %d KiB" % (what, after - before)
 
 
 def served(ctx):
@@ -192,7 +207,7 @@ def never_reads(ctx):
     served(ctx)
     _, rss = daemon_usage(ctx.d.proc.pid)
     print("# %d calls pipelined without reading; daemon RSS %d -> %d KiB" % (sent, rss_before, rss))
-    assert rss - rss_before < 65536, "daemon grew by %d KiB" % (rss - rss_before)
+    check_growth(rss_before, rss, 16384, "client that never reads")
     s.close()
     served(ctx)
 
@@ -266,7 +281,7 @@ def load(ctx):
     print("# 50 clients x 100 calls: %.2f s (%.0f calls/s); fds %d -> %d, RSS %d -> %d KiB"
           % (took, 5000 / took, fds1, fds2, rss1, rss2))
     eq(fds2, fds1, "daemon descriptors after the measured round")
-    assert rss2 - rss1 < 4096, "daemon grew by %d KiB in the measured round" % (rss2 - rss1)
+    check_growth(rss1, rss2, 4096, "measured load round")
     conn = libvirt.open(ctx.d.uri)
     try:
         for n in range(50):
