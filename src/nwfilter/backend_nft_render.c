@@ -48,6 +48,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend_nft_private.h"
 #include "util/nwf_error.h"
 
@@ -100,8 +102,8 @@ nwf_nft_ifname_check(const char *ifname, GError **error)
             return TRUE;
     }
     nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                  "interface name '%s' cannot be used by the nftables backend: it must start "
-                  "with a letter, '_' or '.' and contain only letters, digits, '_', '.' and '-'",
+                  _("interface name '%s' cannot be used by the nftables backend: it must start "
+                    "with a letter, '_' or '.' and contain only letters, digits, '_', '.' and '-'"),
                   ifname ? ifname : "");
     return FALSE;
 }
@@ -415,6 +417,15 @@ eth_arp(GString *s, const NwfRuleInst *rule, GError **error)
     range_match(s, "@nh,0,16", &f[NWF_FIELD_HWTYPE], NULL);
     range_match(s, "@nh,48,16", &f[NWF_FIELD_OPCODE], NULL);
     range_match(s, "@nh,16,16", &f[NWF_FIELD_PROTOCOLTYPE], NULL);
+    /* ebt_arp only compares addresses of Ethernet/IPv4 ARP: a frame with
+     * another hardware or protocol type (or length) never matches such a
+     * rule, whatever its negation. Without these guards a guest could send
+     * e.g. htype 6 ARP past an anti-spoofing return/drop pair. */
+    if (f[NWF_FIELD_ARPSRCIPADDR].present || f[NWF_FIELD_ARPDSTIPADDR].present ||
+        (grat->present && grat->u.num))
+        g_string_append(s, " @nh,16,16 0x800 @nh,40,8 4");
+    if (f[NWF_FIELD_ARPSRCMACADDR].present || f[NWF_FIELD_ARPDSTMACADDR].present)
+        g_string_append(s, " @nh,0,16 1 @nh,32,8 6");
     if (f[NWF_FIELD_ARPSRCIPADDR].present)
         raw_prefix_match(s, "@nh,112,32", 32, ntohl(f[NWF_FIELD_ARPSRCIPADDR].u.ipv4.s_addr),
                          f[NWF_FIELD_ARPSRCIPMASK].present ? f[NWF_FIELD_ARPSRCIPMASK].u.num : 32,
@@ -428,8 +439,8 @@ eth_arp(GString *s, const NwfRuleInst *rule, GError **error)
     if (grat->present && grat->u.num) {
         if (grat->negated) {
             nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "%s",
-                          "the nftables backend cannot match non-gratuitous ARP "
-                          "(gratuitous with match='no')");
+                          _("the nftables backend cannot match non-gratuitous ARP "
+                            "(gratuitous with match='no')"));
             return FALSE;
         }
         /* sender IP == target IP, one byte at a time against the set of
@@ -700,8 +711,8 @@ ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpCh
 
     if (f[NWF_FIELD_IPSET].present) {
         nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                      "ipset '%s' cannot be matched by the nftables backend (nftables has no "
-                      "access to ipset sets); use the ebiptables backend for this filter",
+                      _("ipset '%s' cannot be matched by the nftables backend (nftables has no "
+                        "access to ipset sets); use the ebiptables backend for this filter"),
                       f[NWF_FIELD_IPSET].u.str);
         return FALSE;
     }

@@ -564,13 +564,6 @@ def tracer_finish(proc, packets):
     return {p[2]: v for p, v in zip(packets, verdicts)}
 
 
-def odd_arp(frame):
-    etype, htype, ptype = struct.unpack("!H", frame[12:14])[0], None, None
-    if etype in (0x0806, 0x8035) and len(frame) >= 18:
-        htype, ptype = struct.unpack("!HH", frame[14:18])
-    return htype is not None and (htype != 1 or ptype != 0x0800)
-
-
 def describe(packets, want, seen):
     return "\n".join("id %d %s state=%s tracer=%s kernel=%s frame=%s"
                      % (p[2], {True: "out", False: "in"}.get(p[3], p[3]), p[1], want[p[2]],
@@ -695,8 +688,6 @@ def check_case(bed, socks, case, backend):
         # again, one by one
         seen |= kernel_pass(socks, wrong)
         wrong = [p for p in wrong if (p[2] in seen) != (want[p[2]] == "accept")]
-    known = [p for p in wrong if backend == "nft" and odd_arp(p[0])]
-    wrong = [p for p in wrong if p not in known]
     accepted = sum(1 for p in packets if want[p[2]] == "accept")
     established = sum(1 for p in replies if p[1].startswith("established"))
     to_host = sum(1 for p in packets if p[3] == "host")
@@ -704,11 +695,6 @@ def check_case(bed, socks, case, backend):
        "kernel (%d accepted, %d refused)" % (name, backend, len(packets), to_host, established,
                                              accepted, len(packets) - accepted),
        describe(wrong, want, seen))
-    if known:
-        todo("%s/nft: %d ARP frames with a non-Ethernet hardware type or non-IPv4 protocol "
-             "type pass nft's ARP address matches, ebtables' do not" % (name, len(known)),
-             "nft backend: check htype/hlen and ptype/plen like ebt_arp",
-             describe(known[:3], want, seen))
     return len(packets)
 
 
