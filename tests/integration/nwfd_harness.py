@@ -61,6 +61,17 @@ def teardown_context(ctx):
         shutil.rmtree(ctx.tmp, ignore_errors=True)
 
 
+def _terminated(signum, frame):
+    raise SystemExit("terminated by signal %d" % signum)
+
+
+def unwind_on_sigterm():
+    """meson ends a test that runs out of time with SIGTERM: unwind through
+    the callers' finally blocks so namespaces and daemons do not outlive
+    the test."""
+    signal.signal(signal.SIGTERM, _terminated)
+
+
 def _report_failure(n, name):
     print("not ok %d - %s" % (n, name))
     for line in traceback.format_exc().splitlines():
@@ -74,6 +85,7 @@ def run_tap(setup, teardown):
     print("1..%d" % len(_tests), flush=True)
     failed = 0
     ctx = Context()
+    unwind_on_sigterm()
     try:
         try:
             setup(ctx)

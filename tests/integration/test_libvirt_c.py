@@ -11,11 +11,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from nwfd_harness import Daemon, Netns, backend_from_argv, require_root  # noqa: E402
+from nwfd_harness import (Daemon, Netns, backend_from_argv, require_root,  # noqa: E402
+                          unwind_on_sigterm)
 
 
 def main():
     require_root()
+    unwind_on_sigterm()
     program = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="nwf-rpc-c-")
     ns = Netns("c")
