@@ -13,7 +13,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import nwf_netns as n  # noqa: E402
 
-ROUNDS = 200
+# The issue asks for 200; the sanitized CI build (already covered at full
+# size by the release build) may ask for fewer through NWF_ZERO_LEAK_ROUNDS.
+ROUNDS = int(os.environ.get("NWF_ZERO_LEAK_ROUNDS", "200"))
 IP_C, IP_A, IP_B = n.VM_IP, "10.0.0.20", "10.0.0.21"
 PORT = 7777
 
