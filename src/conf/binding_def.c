@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "conf/binding_def.h"
 #include "conf/nwfilter_filterref.h"
 #include "conf/nwfilter_value.h"
@@ -65,7 +67,7 @@ child_prop(xmlNode *node, const char *name, const char *attr)
 static gboolean
 missing(GError **error, const char *what)
 {
-    nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "filter binding has no %s", what);
+    nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("filter binding has no %s"), _(what));
     return FALSE;
 }
 
@@ -80,32 +82,32 @@ parse_binding(xmlNode *root, NwfBindingDef *def, GError **error)
 
     def->portdev = child_prop(root, "portdev", "name");
     if (!def->portdev)
-        return missing(error, "port dev name");
+        return missing(error, N_("port dev name"));
     if (child_element(root, "linkdev")) {
         def->linkdev = child_prop(root, "linkdev", "name");
         if (!def->linkdev)
-            return missing(error, "link dev name");
+            return missing(error, N_("link dev name"));
     }
     def->owner_name = child_text(owner, "name");
     if (!def->owner_name)
-        return missing(error, "owner name");
+        return missing(error, N_("owner name"));
     uuid = child_text(owner, "uuid");
     if (!uuid)
-        return missing(error, "owner UUID");
+        return missing(error, N_("owner UUID"));
     if (!nwf_uuid_parse(uuid, def->owner_uuid)) {
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "Unable to parse UUID '%s'", uuid);
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("Unable to parse UUID '%s'"), uuid);
         return FALSE;
     }
     mac = child_prop(root, "mac", "address");
     if (!mac)
-        return missing(error, "MAC address");
+        return missing(error, N_("MAC address"));
     if (!nwf_mac_parse(mac, def->mac)) {
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "Unable to parse MAC '%s'", mac);
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("Unable to parse MAC '%s'"), mac);
         return FALSE;
     }
     filter = child_prop(root, "filterref", "filter");
     if (!filter)
-        return missing(error, "filter reference");
+        return missing(error, N_("filter reference"));
     return nwf_filterref_parse(child_element(root, "filterref"), &def->filterref, error);
 }
 
@@ -116,7 +118,7 @@ parse_binding_root(xmlNode *root, GError **error)
 
     if (strcmp((const char *)root->name, "filterbinding") != 0) {
         nwf_error_set(error, NWF_ERR_XML_ERROR,
-                      "expecting root element of 'filterbinding', not '%s'",
+                      _("expecting root element of 'filterbinding', not '%s'"),
                       (const char *)root->name);
         return NULL;
     }
@@ -153,14 +155,14 @@ nwf_binding_def_parse_status_file(const char *path, GError **error)
     root = xmlDocGetRootElement(doc);
     if (strcmp((const char *)root->name, "filterbindingstatus") != 0) {
         nwf_error_set(error, NWF_ERR_XML_ERROR,
-                      "expecting root element of 'filterbindingstatus', not '%s'",
+                      _("expecting root element of 'filterbindingstatus', not '%s'"),
                       (const char *)root->name);
         return NULL;
     }
     binding = child_element(root, "filterbinding");
     if (!binding) {
         nwf_error_set(error, NWF_ERR_XML_ERROR, "%s",
-                      "binding status file has no filterbinding element");
+                      _("binding status file has no filterbinding element"));
         return NULL;
     }
     return parse_binding_root(binding, error);

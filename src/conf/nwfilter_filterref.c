@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "conf/nwfilter_filterref.h"
 #include "conf/xml_safe.h"
 #include "util/nwf_error.h"
@@ -12,7 +14,7 @@ nwf_filterref_parse(xmlNode *node, NwfFilterRefDef *ref, GError **error)
     if (!ref->filter) {
         /* libvirt reports "rule node requires action attribute" here */
         nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s",
-                      "filterref node requires filter attribute");
+                      _("filterref node requires filter attribute"));
         return FALSE;
     }
     for (xmlNode *cur = node->children; cur; cur = cur->next) {

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include <libxml/parser.h>
 
 #include "conf/xml_safe.h"
@@ -17,20 +19,20 @@ check_tree(xmlNode *node, int depth, GError **error)
     for (; node; node = node->next) {
         if (depth > NWF_XML_MAX_DEPTH) {
             nwf_error_set(error, NWF_ERR_XML_ERROR,
-                          "document nesting is deeper than %d levels", NWF_XML_MAX_DEPTH);
+                          _("document nesting is deeper than %d levels"), NWF_XML_MAX_DEPTH);
             return FALSE;
         }
         if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE ||
             node->type == XML_COMMENT_NODE) {
             if (node->content && strlen((const char *)node->content) > NWF_XML_MAX_VALUE) {
                 nwf_error_set(error, NWF_ERR_XML_ERROR,
-                              "text is longer than %d bytes", NWF_XML_MAX_VALUE);
+                              _("text is longer than %d bytes"), NWF_XML_MAX_VALUE);
                 return FALSE;
             }
         }
         if (node->type == XML_ENTITY_REF_NODE || node->type == XML_ENTITY_DECL ||
             node->type == XML_DTD_NODE) {
-            nwf_error_set(error, NWF_ERR_XML_ERROR, "%s", "entities are not allowed");
+            nwf_error_set(error, NWF_ERR_XML_ERROR, "%s", _("entities are not allowed"));
             return FALSE;
         }
         if (node->type != XML_ELEMENT_NODE)
@@ -39,7 +41,7 @@ check_tree(xmlNode *node, int depth, GError **error)
             g_autofree char *value = (char *)xmlNodeGetContent((xmlNode *)attr);
             if (value && strlen(value) > NWF_XML_MAX_VALUE) {
                 nwf_error_set(error, NWF_ERR_XML_ERROR,
-                              "value of attribute '%s' is longer than %d bytes",
+                              _("value of attribute '%s' is longer than %d bytes"),
                               (const char *)attr->name, NWF_XML_MAX_VALUE);
                 return FALSE;
             }
@@ -57,7 +59,7 @@ set_libxml_error(GError **error, xmlParserCtxt *ctxt, const char *doc_name)
     g_autofree char *msg = NULL;
 
     if (!err || !err->message) {
-        nwf_error_set(error, NWF_ERR_XML_DETAIL, "%s: failed to parse XML document", doc_name);
+        nwf_error_set(error, NWF_ERR_XML_DETAIL, _("%s: failed to parse XML document"), doc_name);
         return;
     }
     msg = g_strchomp(g_strdup(err->message));
@@ -76,19 +78,21 @@ nwf_xml_safe_parse(const char *xml, gssize len, const char *doc_name, GError **e
     g_return_val_if_fail(xml != NULL, NULL);
     size = len < 0 ? strlen(xml) : (gsize)len;
     if (size > NWF_XML_MAX_DOCUMENT) {
-        nwf_error_set(error, NWF_ERR_XML_ERROR, "document is larger than %d bytes",
+        nwf_error_set(error, NWF_ERR_XML_ERROR, _("document is larger than %d bytes"),
                       NWF_XML_MAX_DOCUMENT);
         return NULL;
     }
     if (!g_utf8_validate(xml, (gssize)size, NULL)) {
-        nwf_error_set(error, NWF_ERR_XML_ERROR, "%s", "document is not valid UTF-8 (or contains a NUL byte)");
+        nwf_error_set(error, NWF_ERR_XML_ERROR, "%s",
+                      _("document is not valid UTF-8 (or contains a NUL byte)"));
         return NULL;
     }
     /* A DTD is the only way to declare entities (billion laughs, XXE);
      * filter and binding documents never carry one. In UTF-8 a DOCTYPE
      * declaration is always spelled out literally. */
     if (g_strstr_len(xml, (gssize)size, "<!DOCTYPE") || g_strstr_len(xml, (gssize)size, "<!ENTITY")) {
-        nwf_error_set(error, NWF_ERR_XML_ERROR, "%s", "DOCTYPE and entity declarations are not allowed");
+        nwf_error_set(error, NWF_ERR_XML_ERROR, "%s",
+                      _("DOCTYPE and entity declarations are not allowed"));
         return NULL;
     }
 
@@ -112,13 +116,14 @@ nwf_xml_safe_parse(const char *xml, gssize len, const char *doc_name, GError **e
     }
     xmlFreeParserCtxt(ctxt);
     if (!xmlDocGetRootElement(doc)) {
-        nwf_error_set(error, NWF_ERR_XML_DETAIL, "%s: missing root element", doc_name);
+        nwf_error_set(error, NWF_ERR_XML_DETAIL, _("%s: missing root element"), doc_name);
         return NULL;
     }
     if (doc->intSubset || doc->extSubset ||
         !check_tree(xmlDocGetRootElement(doc), 1, error)) {
         if (error && !*error)
-            nwf_error_set(error, NWF_ERR_XML_ERROR, "%s", "DOCTYPE and entity declarations are not allowed");
+            nwf_error_set(error, NWF_ERR_XML_ERROR, "%s",
+                          _("DOCTYPE and entity declarations are not allowed"));
         return NULL;
     }
     return g_steal_pointer(&doc);
@@ -132,7 +137,7 @@ nwf_xml_safe_parse_file(const char *path, const char *doc_name, GError **error)
     gsize len = 0;
 
     if (!g_file_get_contents(path, &data, &len, &io_error)) {
-        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot read '%s': %s", path,
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, _("cannot read '%s': %s"), path,
                       io_error->message);
         return NULL;
     }
