@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend.h"
 #include "util/nwf_error.h"
 
@@ -35,13 +37,13 @@ nwf_backend_new_by_name(const char *name, GError **error)
         return backend_probed(nwf_backend_ebiptables_new(), error);
     if (strcmp(name, "nftables") == 0 || strcmp(name, "nft") == 0) {
         nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "%s",
-                      "the nftables backend is not part of this build");
+                      _("the nftables backend is not part of this build"));
         return NULL;
     }
 #endif
     if (strcmp(name, "ebiptables") == 0 || strcmp(name, "iptables") == 0)
         return backend_probed(nwf_backend_ebiptables_new(), error);
     nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                  "unknown firewall backend '%s' (use 'nftables' or 'ebiptables')", name);
+                  _("unknown firewall backend '%s' (use 'nftables' or 'ebiptables')"), name);
     return NULL;
 }

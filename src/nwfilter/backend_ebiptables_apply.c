@@ -17,6 +17,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend_ebiptables_apply.h"
 #include "nwfilter/backend_ebiptables_private.h"
 #include "util/nwf_error.h"
@@ -44,7 +46,7 @@ tool_error(GError **error, const char *const *argv, const char *input, const cha
         if (n >= 1 && n <= g_strv_length(lines))
             line = g_strdup_printf(" (input line %" G_GUINT64_FORMAT ": %s)", n, lines[n - 1]);
     }
-    nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "Failed to apply firewall rules %s: %s%s",
+    nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("Failed to apply firewall rules %s: %s%s"),
                   cmd, detail ? detail : "", line ? line : "");
 }
 
@@ -126,7 +128,7 @@ nwf_ebiptables_tools_probe(GError **error)
             g_autofree char *path = g_find_program_in_path(tools[i]);
             if (!path) {
                 nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                              "the ebiptables backend needs '%s', which is not installed",
+                              _("the ebiptables backend needs '%s', which is not installed"),
                               tools[i]);
                 return FALSE;
             }
@@ -323,8 +325,8 @@ nwf_ebiptables_ifname_check(const char *ifname, GError **error)
     /* the name goes into chain names and rule text */
     if (len == 0 || len > 15 || strspn(ifname, allowed) != len || ifname[0] == '-') {
         nwf_error_set(error, NWF_ERR_INVALID_ARG,
-                      "interface name '%s' cannot be filtered: it must be 1 to 15 letters, "
-                      "digits, '_', '.' or '-' and not start with '-'", ifname);
+                      _("interface name '%s' cannot be filtered: it must be 1 to 15 letters, "
+                        "digits, '_', '.' or '-' and not start with '-'"), ifname);
         return FALSE;
     }
     return TRUE;

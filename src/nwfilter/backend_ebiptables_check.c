@@ -16,6 +16,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend_ebiptables_apply.h"
 #include "nwfilter/backend_ebiptables_check.h"
 #include "nwfilter/backend_ebiptables_private.h"
@@ -234,7 +236,7 @@ saves_read(char **outputs, GError **error)
                                      G_SUBPROCESS_FLAGS_STDERR_PIPE, &local);
         if (!procs[t]) {
             nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
-                          "cannot read the firewall state with %s: %s", argvs[t][0],
+                          _("cannot read the firewall state with %s: %s"), argvs[t][0],
                           local->message);
             ok = FALSE;
         }
@@ -249,7 +251,7 @@ saves_read(char **outputs, GError **error)
             !g_subprocess_get_if_exited(procs[t]) || g_subprocess_get_exit_status(procs[t]) != 0) {
             if (ok)
                 nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
-                              "cannot read the firewall state with %s: %s", argvs[t][0],
+                              _("cannot read the firewall state with %s: %s"), argvs[t][0],
                               local ? local->message : err ? g_strstrip(err) : "failed");
             ok = FALSE;
         }

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend_nft_private.h"
 #include "util/nwf_error.h"
 
@@ -89,8 +91,8 @@ script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error
             id = old && old->id ? old->id : nwf_nft_state_free_id(state);
             if (!id) {
                 nwf_error_set(error, NWF_ERR_OPERATION_FAILED,
-                              "cannot filter port '%s' at the IP layer: all %d port ids of the "
-                              "nftables backend are in use", op->ifname, NWF_NFT_PORT_ID_MAX);
+                              _("cannot filter port '%s' at the IP layer: all %d port ids of the "
+                                "nftables backend are in use"), op->ifname, NWF_NFT_PORT_ID_MAX);
                 return FALSE;
             }
         }

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend_nft_private.h"
 #include "util/nwf_error.h"
 
@@ -46,7 +48,7 @@ nwf_nft_probe_kernel(struct nft_ctx *ctx, NwfNftFeatures *f, GError **error)
                                   &local);
     if (!f->bridge_family) {
         nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                      "the nftables backend needs nf_tables with the bridge family: %s",
+                      _("the nftables backend needs nf_tables with the bridge family: %s"),
                       local->message);
         return FALSE;
     }
@@ -56,7 +58,7 @@ nwf_nft_probe_kernel(struct nft_ctx *ctx, NwfNftFeatures *f, GError **error)
                                    "meta l4proto udp reject", &local);
     if (!f->inet_conntrack) {
         nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                      "the nftables backend needs conntrack and reject in the inet family: %s",
+                      _("the nftables backend needs conntrack and reject in the inet family: %s"),
                       local->message);
         return FALSE;
     }

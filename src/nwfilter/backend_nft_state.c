@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend_nft_private.h"
 #include "util/nwf_error.h"
 
@@ -23,8 +25,8 @@ nwf_nft_run(struct nft_ctx *ctx, const char *cmds, const char *what, char **outp
 
     if (rc != 0) {
         g_autofree char *text = g_strstrip(g_strndup(err ? err : "", ERROR_TEXT_MAX));
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "nftables could not %s: %s", what,
-                      *text ? text : "unknown error (no message from libnftables)");
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("nftables could not %s: %s"), what,
+                      *text ? text : _("unknown error (no message from libnftables)"));
         return FALSE;
     }
     if (output)

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/binding_store.h"
 #include "util/nwf_error.h"
 #include "util/nwf_file.h"
@@ -97,7 +99,7 @@ nwf_binding_store_save(NwfBindingStore *store, NwfBindingDef *def, GError **erro
     /* The port name becomes a file name: refuse anything that could leave
      * the state dir. */
     if (!def->portdev[0] || strchr(def->portdev, '/') || def->portdev[0] == '.') {
-        nwf_error_set(error, NWF_ERR_INVALID_ARG, "invalid port dev name '%s'", def->portdev);
+        nwf_error_set(error, NWF_ERR_INVALID_ARG, _("invalid port dev name '%s'"), def->portdev);
         nwf_binding_def_free(def);
         return FALSE;
     }

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/compile.h"
 #include "nwfilter/compile_private.h"
 #include "util/nwf_error.h"
@@ -81,12 +83,12 @@ walk_filter(CompileCtx *ctx, const char *name, const NwfParams *env, GError **er
     if (stack_has(ctx->stack, name)) {
         g_autofree char *cycle = loop_text(ctx->stack, name);
         nwf_error_set(error, NWF_ERR_OPERATION_FAILED,
-                      "filter would introduce a loop: %s", cycle);
+                      _("filter would introduce a loop: %s"), cycle);
         return FALSE;
     }
     def = ctx->input->lookup(name, ctx->input->lookup_data);
     if (!def) {
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "referenced filter '%s' is missing", name);
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("referenced filter '%s' is missing"), name);
         return FALSE;
     }
     nwf_rule_program_note_filter(ctx->program, def->name);
@@ -99,7 +101,7 @@ walk_filter(CompileCtx *ctx, const char *name, const NwfParams *env, GError **er
             NwfCompileInst *inst;
             if (ctx->insts->len >= MAX_RULE_INSTANCES) {
                 nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
-                              "filter tree of '%s' reaches more than %d rules",
+                              _("filter tree of '%s' reaches more than %d rules"),
                               ctx->input->filter, MAX_RULE_INSTANCES);
                 return FALSE;
             }
@@ -204,7 +206,7 @@ check_resolved(CompileCtx *ctx, NwfCompileInfo *info, GError **error)
     g_ptr_array_add(listed, NULL);
     joined = g_strjoinv(", ", (char **)listed->pdata);
     nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
-                  "Cannot instantiate filter due to unresolvable variables or unavailable list elements: %s",
+                  _("Cannot instantiate filter due to unresolvable variables or unavailable list elements: %s"),
                   joined);
     return FALSE;
 }
@@ -223,9 +225,9 @@ check_comments(const NwfCompileInst *inst, GError **error)
         for (const char *p = comment->u.str; *p; p++) {
             if ((guchar)*p < 0x20 || *p == 0x7f) {
                 nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                              "comment of the rule at line %d of filter '%s' contains a "
-                              "line break or control character (0x%02x); firewall rule "
-                              "comments must be a single line of printable text",
+                              _("comment of the rule at line %d of filter '%s' contains a "
+                                "line break or control character (0x%02x); firewall rule "
+                                "comments must be a single line of printable text"),
                               inst->rule->line, inst->filter->name, (guchar)*p);
                 return FALSE;
             }

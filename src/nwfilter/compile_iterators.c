@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/compile_private.h"
 #include "util/nwf_error.h"
 
@@ -151,7 +153,7 @@ group_plan_steps(IterGroup *group, const NwfParams *env, GError **error)
             card = values->len;
         } else if (values->len != card) {
             nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s",
-                          "Cardinality of list items must be the same for processing them in parallel");
+                          _("Cardinality of list items must be the same for processing them in parallel"));
             return FALSE;
         }
     }
@@ -253,7 +255,7 @@ nwf_compile_expand(NwfCompileInst *inst, guint max_combos, GError **error)
     }
     if (nseen != nvars) {
         nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
-                      "a variable is used in an attribute that %s rules do not have",
+                      _("a variable is used in an attribute that %s rules do not have"),
                       nwf_protocol_name(inst->rule->protocol));
         return FALSE;
     }
@@ -264,7 +266,7 @@ nwf_compile_expand(NwfCompileInst *inst, guint max_combos, GError **error)
         total *= group->steps->len;
         if (total > max_combos) {
             nwf_error_set(error, NWF_ERR_INTERNAL_ERROR,
-                          "rule at line %d of filter '%s' expands to more than %u rules",
+                          _("rule at line %d of filter '%s' expands to more than %u rules"),
                           inst->rule->line, inst->filter->name, max_combos);
             return FALSE;
         }

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/compile_private.h"
 #include "util/nwf_error.h"
 
@@ -245,7 +247,7 @@ nwf_compile_layout(NwfRuleProgram *program, GPtrArray *insts, GError **error)
         if (inst->rule->protocol == NWF_PROTO_STP && inst->rule->direction == NWF_DIR_INOUT &&
             inst->rule->fields[NWF_FIELD_SRCMACADDR].present) {
             nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "%s",
-                          "STP filtering in inout direction with source MAC address set is not supported");
+                          _("STP filtering in inout direction with source MAC address set is not supported"));
             return FALSE;
         }
         while (next_plan < plans->len &&

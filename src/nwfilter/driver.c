@@ -34,6 +34,8 @@
 #include <net/if.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/binding_store.h"
 #include "nwfilter/compile.h"
 #include "nwfilter/driver.h"
@@ -109,8 +111,8 @@ nwf_driver_compile(NwfDriver *driver, const NwfBindingDef *binding,
         return program;
     if (info.needs_ip) {
         nwf_error_set(error, NWF_ERR_OPERATION_UNSUPPORTED,
-                      "the filter of port dev '%s' needs the variable IP and IP address "
-                      "learning is not available; pass IP as a filter parameter (%s)",
+                      _("the filter of port dev '%s' needs the variable IP and IP address "
+                        "learning is not available; pass IP as a filter parameter (%s)"),
                       binding->portdev, cause->message);
         return NULL;
     }
@@ -288,7 +290,7 @@ nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, guint *n_applied, GE
     }
     if (failed) {
         nwf_error_set(error, NWF_ERR_OPERATION_FAILED,
-                      "%u binding(s) could not be instantiated (see the log)", failed);
+                      _("%u binding(s) could not be instantiated (see the log)"), failed);
         return FALSE;
     }
     return TRUE;
@@ -404,7 +406,7 @@ nwf_driver_find_name(NwfDriver *driver, const char *name, GError **error)
     const NwfFilterDef *def = nwf_filter_store_lookup(driver->filters, name);
 
     if (!def)
-        nwf_error_set(error, NWF_ERR_NO_NWFILTER, "no nwfilter with matching name '%s'", name);
+        nwf_error_set(error, NWF_ERR_NO_NWFILTER, _("no nwfilter with matching name '%s'"), name);
     return def;
 }
 
@@ -416,7 +418,7 @@ nwf_driver_find_uuid(NwfDriver *driver, const guint8 uuid[16], GError **error)
     if (!def) {
         g_autofree char *text = nwf_uuid_format(uuid);
 
-        nwf_error_set(error, NWF_ERR_NO_NWFILTER, "no nwfilter with matching uuid '%s'", text);
+        nwf_error_set(error, NWF_ERR_NO_NWFILTER, _("no nwfilter with matching uuid '%s'"), text);
     }
     return def;
 }
@@ -521,7 +523,7 @@ nwf_driver_filter_undefine(NwfDriver *driver, const guint8 uuid[16], GError **er
     bindings = nwf_binding_store_list(driver->bindings);
     for (guint i = 0; i < bindings->len; i++) {
         if (nwf_driver_binding_reaches(driver, g_ptr_array_index(bindings, i), def->name, NULL)) {
-            nwf_error_set(error, NWF_ERR_OPERATION_INVALID, "nwfilter is in use");
+            nwf_error_set(error, NWF_ERR_OPERATION_INVALID, _("nwfilter is in use"));
             return FALSE;
         }
     }
@@ -537,7 +539,7 @@ nwf_driver_find_binding(NwfDriver *driver, const char *portdev, GError **error)
 
     if (!def)
         nwf_error_set(error, NWF_ERR_NO_NWFILTER_BINDING,
-                      "no nwfilter binding for port dev '%s'", portdev);
+                      _("no nwfilter binding for port dev '%s'"), portdev);
     return def;
 }
 
@@ -589,7 +591,7 @@ nwf_driver_binding_create(NwfDriver *driver, const char *xml, gboolean validate,
 
     locker = g_mutex_locker_new(&driver->lock);
     if (nwf_binding_store_lookup(driver->bindings, def->portdev)) {
-        nwf_error_set(error, NWF_ERR_OPERATION_FAILED, "binding '%s' already exists",
+        nwf_error_set(error, NWF_ERR_OPERATION_FAILED, _("binding '%s' already exists"),
                       def->portdev);
         return NULL;
     }

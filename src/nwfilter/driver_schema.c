@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
 
@@ -49,7 +51,7 @@ nwf_driver_schema_validate(const char *schema, const char *xml, GError **error)
     xmlRelaxNGFreeParserCtxt(pctxt);
     if (!rng) {
         xmlFreeDoc(doc);
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "Unable to load schema %s: %s",
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("Unable to load schema %s: %s"),
                       path, messages->str);
         return FALSE;
     }
@@ -60,7 +62,7 @@ nwf_driver_schema_validate(const char *schema, const char *xml, GError **error)
     xmlRelaxNGFree(rng);
     xmlFreeDoc(doc);
     if (rc != 0) {
-        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA, "Unable to validate doc against %s\n%s",
+        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA, _("Unable to validate doc against %s\n%s"),
                       path, messages->str);
         return FALSE;
     }

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/filter_store.h"
 #include "util/nwf_error.h"
 #include "util/nwf_file.h"
@@ -157,7 +159,7 @@ nwf_filter_store_check_define(const NwfFilterStore *store, const NwfFilterDef *d
 
     if (same_uuid && strcmp(same_uuid->name, def->name) != 0) {
         nwf_error_set(error, NWF_ERR_OPERATION_FAILED,
-                      "filter with same UUID but different name ('%s') already exists",
+                      _("filter with same UUID but different name ('%s') already exists"),
                       same_uuid->name);
         return FALSE;
     }
@@ -165,12 +167,12 @@ nwf_filter_store_check_define(const NwfFilterStore *store, const NwfFilterDef *d
         g_autofree char *uuid = nwf_uuid_format(same_name->uuid);
 
         nwf_error_set(error, NWF_ERR_OPERATION_FAILED,
-                      "filter '%s' already exists with uuid %s", def->name, uuid);
+                      _("filter '%s' already exists with uuid %s"), def->name, uuid);
         return FALSE;
     }
     visited = g_hash_table_new(g_str_hash, g_str_equal);
     if (nwf_filter_store_reaches(store, def, def->name, def, visited)) {
-        nwf_error_set(error, NWF_ERR_OPERATION_FAILED, "filter would introduce a loop");
+        nwf_error_set(error, NWF_ERR_OPERATION_FAILED, _("filter would introduce a loop"));
         return FALSE;
     }
     return TRUE;
@@ -248,7 +250,7 @@ nwf_filter_store_delete(NwfFilterStore *store, const char *name, GError **error)
     if (!def)
         return TRUE;
     if (!nwf_file_remove_durable(path, &cause)) {
-        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot remove config for %s: %s",
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, _("cannot remove config for %s: %s"),
                       name, cause->message);
         return FALSE;
     }
@@ -291,7 +293,7 @@ nwf_filter_store_load_file(NwfFilterStore *store, const char *path, const char *
     }
     if (strcmp(def->name, name) != 0) {
         nwf_error_set(&error, NWF_ERR_XML_ERROR,
-                      "network filter config filename '%s' does not match name '%s'",
+                      _("network filter config filename '%s' does not match name '%s'"),
                       path, def->name);
         g_warning("skipping filter file: %s", error->message);
         return;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/fingerprint.h"
 #include "util/nwf_error.h"
 
@@ -87,14 +89,14 @@ walk_filter(Walk *w, const char *name, GError **error)
 
     if (name_in(w->stack, name)) {
         nwf_error_set(error, NWF_ERR_OPERATION_FAILED,
-                      "filter would introduce a loop: '%s' references itself", name);
+                      _("filter would introduce a loop: '%s' references itself"), name);
         return FALSE;
     }
     if (name_in(w->filters, name))
         return TRUE;
     def = w->lookup(name, w->lookup_data);
     if (!def) {
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, "referenced filter '%s' is missing", name);
+        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("referenced filter '%s' is missing"), name);
         return FALSE;
     }
     g_ptr_array_add(w->filters, g_strdup(name));

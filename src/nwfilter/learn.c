@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include <glib-unix.h>
 
 #include "nwfilter/learn.h"
@@ -649,7 +651,7 @@ parse_servers(const GPtrArray *texts, int family, GArray *out, const char *what,
 
         if (inet_pton(family, text, &addr) != 1) {
             nwf_error_set(error, NWF_ERR_INVALID_ARG,
-                          "%s value '%s' is not an %s address", what, text,
+                          _("%s value '%s' is not an %s address"), what, text,
                           family == AF_INET ? "IPv4" : "IPv6");
             return FALSE;
         }

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/learn_lease_file.h"
 #include "util/nwf_error.h"
 #include "util/nwf_file.h"
@@ -103,7 +105,7 @@ nwf_lease_file_load(const char *path, gint64 now, GError **error)
     if (!g_file_get_contents(path, &text, NULL, &cause)) {
         if (g_error_matches(cause, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return tables_new();
-        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot read lease file '%s': %s",
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, _("cannot read lease file '%s': %s"),
                       path, cause->message);
         return NULL;
     }

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/learn_socket.h"
 #include "util/nwf_error.h"
 
@@ -27,7 +29,7 @@ nwf_learn_socket_set_filter(int fd, GArray *prog, GError **error)
 
     if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0) {
         nwf_error_set(error, NWF_ERR_SYSTEM_ERROR,
-                      "cannot attach the address learning packet filter: %s",
+                      _("cannot attach the address learning packet filter: %s"),
                       g_strerror(errno));
         return FALSE;
     }
@@ -44,15 +46,15 @@ nwf_learn_socket_open(const char *ifname, GArray *prog, int *ifindex, GError **e
     *ifindex = (int)if_nametoindex(ifname);
     if (*ifindex == 0) {
         nwf_error_set(error, NWF_ERR_SYSTEM_ERROR,
-                      "cannot learn IP addresses on '%s': no such network device", ifname);
+                      _("cannot learn IP addresses on '%s': no such network device"), ifname);
         return -1;
     }
     /* Protocol 0: the socket receives nothing until bind() names one. */
     fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         nwf_error_set(error, NWF_ERR_SYSTEM_ERROR,
-                      "cannot open a packet socket to learn IP addresses on '%s': %s "
-                      "(this needs CAP_NET_RAW)", ifname, g_strerror(errno));
+                      _("cannot open a packet socket to learn IP addresses on '%s': %s "
+                        "(this needs CAP_NET_RAW)"), ifname, g_strerror(errno));
         return -1;
     }
     if (!nwf_learn_socket_set_filter(fd, prog, error)) {
@@ -67,7 +69,7 @@ nwf_learn_socket_open(const char *ifname, GArray *prog, int *ifindex, GError **e
         err = errno;
         close(fd);
         nwf_error_set(error, NWF_ERR_SYSTEM_ERROR,
-                      "cannot bind the IP address learning socket to '%s': %s",
+                      _("cannot bind the IP address learning socket to '%s': %s"),
                       ifname, g_strerror(err));
         return -1;
     }

@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/trace_packet.h"
 #include "util/nwf_error.h"
 
@@ -62,7 +64,7 @@ fail(Cursor *c, const char *what)
 {
     const char *word = c->words[c->pos] ? c->words[c->pos] : "(end)";
 
-    nwf_error_set(c->error, NWF_ERR_INVALID_ARG, "packet description: %s at '%s'", what, word);
+    nwf_error_set(c->error, NWF_ERR_INVALID_ARG, _("packet description: %s at '%s'"), what, word);
     return FALSE;
 }
 
@@ -724,8 +726,8 @@ nwf_trace_frame_build(char **words, const NwfTraceFrameDefaults *defaults, GErro
 
     if (!words || !words[0]) {
         nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s",
-                      "no packet given: describe one (e.g. 'ip src 10.0.0.9 dst 10.0.0.1 "
-                      "tcp dport 22') or pass --frame HEX");
+                      _("no packet given: describe one (e.g. 'ip src 10.0.0.9 dst 10.0.0.1 "
+                        "tcp dport 22') or pass --frame HEX"));
         return NULL;
     }
     memcpy(spec.src, defaults->src, 6);

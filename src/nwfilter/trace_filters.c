@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/trace_filters.h"
 #include "util/nwf_error.h"
 
@@ -52,14 +54,14 @@ load(NwfTraceFilters *filters, const char *name)
         def = nwf_filter_def_parse_file(path, &error);
         if (!def) {
             if (!filters->error)
-                nwf_error_set(&filters->error, NWF_ERR_OPERATION_FAILED, "cannot load %s: %s",
+                nwf_error_set(&filters->error, NWF_ERR_OPERATION_FAILED, _("cannot load %s: %s"),
                               path, error->message);
             return NULL;
         }
         if (strcmp(def->name, name) != 0) {
             if (!filters->error)
                 nwf_error_set(&filters->error, NWF_ERR_OPERATION_FAILED,
-                              "%s holds filter '%s', not '%s'", path, def->name, name);
+                              _("%s holds filter '%s', not '%s'"), path, def->name, name);
             nwf_filter_def_free(def);
             return NULL;
         }

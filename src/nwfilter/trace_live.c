@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/trace_live.h"
 #include "util/nwf_error.h"
 
@@ -29,11 +31,11 @@ virsh_dumpxml(const char *uri, const char *command, const char *name, GError **e
 
     if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
                       &status, &spawn_error)) {
-        nwf_error_set(error, NWF_ERR_NO_CONNECT, "cannot run virsh: %s", spawn_error->message);
+        nwf_error_set(error, NWF_ERR_NO_CONNECT, _("cannot run virsh: %s"), spawn_error->message);
         return NULL;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        nwf_error_set(error, NWF_ERR_OPERATION_FAILED, "virsh %s %s: %s", command, name,
+        nwf_error_set(error, NWF_ERR_OPERATION_FAILED, _("virsh %s %s: %s"), command, name,
                       g_strstrip(err));
         return NULL;
     }
@@ -52,7 +54,7 @@ nwf_trace_live_fetch(const char *socket_path, const char *port, NwfTraceFilters 
 
     if (!socket_path_ok(socket_path)) {
         nwf_error_set(error, NWF_ERR_INVALID_ARG,
-                      "socket path '%s' must be absolute and of [A-Za-z0-9/._-]", socket_path);
+                      _("socket path '%s' must be absolute and of [A-Za-z0-9/._-]"), socket_path);
         return NULL;
     }
     uri = g_strconcat("nwfilter:///system?socket=", socket_path, NULL);

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/trace_packet.h"
 #include "util/nwf_error.h"
 
@@ -182,7 +184,7 @@ nwf_trace_packet_decode(GBytes *frame, GError **error)
 
     if (len < 14) {
         nwf_error_set(error, NWF_ERR_INVALID_ARG,
-                      "frame of %zu bytes is shorter than an Ethernet header (14)", len);
+                      _("frame of %zu bytes is shorter than an Ethernet header (14)"), len);
         return NULL;
     }
     pkt->frame = g_bytes_ref(frame);
@@ -230,7 +232,7 @@ nwf_trace_frame_from_hex(const char *hex, GError **error)
             continue;
         digit = g_ascii_xdigit_value(*p);
         if (digit < 0) {
-            nwf_error_set(error, NWF_ERR_INVALID_ARG, "frame: '%c' is not a hex digit", *p);
+            nwf_error_set(error, NWF_ERR_INVALID_ARG, _("frame: '%c' is not a hex digit"), *p);
             return NULL;
         }
         if (high < 0) {
@@ -242,7 +244,7 @@ nwf_trace_frame_from_hex(const char *hex, GError **error)
         }
     }
     if (high >= 0) {
-        nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", "frame: odd number of hex digits");
+        nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", _("frame: odd number of hex digits"));
         return NULL;
     }
     return g_byte_array_free_to_bytes(g_steal_pointer(&bytes));
