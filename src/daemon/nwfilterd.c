@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include <glib-unix.h>
 
 #include "daemon/firewalld_watch.h"
@@ -46,21 +48,22 @@ parse_options(int *argc, char ***argv, Options *opts, GError **error)
 {
     GOptionEntry entries[] = {
         { "socket-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts->socket_dir,
-          "Directory of the sockets (default /run/libvirt)", "DIR" },
+          N_("Directory of the sockets (default /run/libvirt)"), N_("DIR") },
         { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts->config_dir,
-          "Filter definitions (default /etc/libvirt/nwfilter)", "DIR" },
+          N_("Filter definitions (default /etc/libvirt/nwfilter)"), N_("DIR") },
         { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts->state_dir,
-          "Binding state (default /run/libvirt/nwfilter-binding)", "DIR" },
+          N_("Binding state (default /run/libvirt/nwfilter-binding)"), N_("DIR") },
         { "backend", 0, 0, G_OPTION_ARG_STRING, &opts->backend,
-          "Firewall backend: nftables or ebiptables", "NAME" },
+          N_("Firewall backend: nftables or ebiptables"), N_("NAME") },
         { "config", 0, 0, G_OPTION_ARG_FILENAME, &opts->config_file,
-          "Configuration file (default " NWF_DAEMON_DEFAULT_CONFIG_FILE ")", "FILE" },
-        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts->verbose, "Log debug messages", NULL },
-        { "version", 'V', 0, G_OPTION_ARG_NONE, &opts->version, "Print the version", NULL },
+          N_("Configuration file (default /etc/libvirt/nwfilterd.conf)"), N_("FILE") },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts->verbose, N_("Log debug messages"), NULL },
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &opts->version, N_("Print the version"), NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("- libvirt-compatible nwfilter daemon");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(N_("- libvirt-compatible nwfilter daemon"));
 
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     g_option_context_add_main_entries(ctx, entries, NULL);
     return g_option_context_parse(ctx, argc, argv, error);
 }
@@ -94,7 +97,7 @@ pid_file_lock(const char *dir, GError **error)
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
     if (fd < 0) {
-        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot open '%s': %s", path,
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, _("cannot open '%s': %s"), path,
                       g_strerror(errno));
         return -1;
     }
@@ -104,7 +107,7 @@ pid_file_lock(const char *dir, GError **error)
 
         other[MAX(n, 0)] = '\0';
         nwf_error_set(error, NWF_ERR_SYSTEM_ERROR,
-                      "another nwfilterd (pid %s) serves '%s'", g_strstrip(other), dir);
+                      _("another nwfilterd (pid %s) serves '%s'"), g_strstrip(other), dir);
         close(fd);
         return -1;
     }
@@ -239,7 +242,7 @@ run(NwfDaemonConfig *config, GError **error)
     if (g_mkdir_with_parents(config->socket_dir, 0755) < 0 ||
         g_mkdir_with_parents(config->config_dir, 0755) < 0 ||
         g_mkdir_with_parents(config->state_dir, 0700) < 0) {
-        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot create directories: %s",
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, _("cannot create directories: %s"),
                       g_strerror(errno));
         return 1;
     }
@@ -299,7 +302,7 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     nwf_daemon_config_init(&config);
     if (!parse_options(&argc, &argv, &opts, &error)) {
-        fprintf(stderr, "nwfilterd: %s\n", error->message);
+        fprintf(stderr, _("nwfilterd: %s\n"), error->message);
         goto out;
     }
     if (opts.version) {
@@ -308,7 +311,7 @@ main(int argc, char **argv)
         goto out;
     }
     if (argc > 1) {
-        fprintf(stderr, "nwfilterd: unexpected argument '%s'\n", argv[1]);
+        fprintf(stderr, _("nwfilterd: unexpected argument '%s'\n"), argv[1]);
         goto out;
     }
     nwf_daemon_log_init(opts.verbose ? 1 : config.log_level);
@@ -316,7 +319,7 @@ main(int argc, char **argv)
                                      opts.config_file ? opts.config_file
                                                       : NWF_DAEMON_DEFAULT_CONFIG_FILE,
                                      opts.config_file != NULL, &error)) {
-        fprintf(stderr, "nwfilterd: %s\n", error->message);
+        fprintf(stderr, _("nwfilterd: %s\n"), error->message);
         goto out;
     }
     replace(&config.socket_dir, opts.socket_dir);
@@ -326,7 +329,7 @@ main(int argc, char **argv)
     nwf_daemon_log_init(opts.verbose ? 1 : config.log_level);
     status = run(&config, &error);
     if (status != 0)
-        fprintf(stderr, "nwfilterd: %s\n", error ? error->message : "failed to start");
+        fprintf(stderr, _("nwfilterd: %s\n"), error ? error->message : _("failed to start"));
 out:
     options_clear(&opts);
     nwf_daemon_config_clear(&config);

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "daemon/nwfilterd_config.h"
 #include "util/nwf_error.h"
 
@@ -109,14 +111,14 @@ apply_line(NwfDaemonConfig *config, const char *name, guint lineno, const char *
 
     if (!eq) {
         nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                      "%s:%u: expected 'key = value'", name, lineno);
+                      _("%s:%u: expected 'key = value'"), name, lineno);
         return FALSE;
     }
     key = g_strstrip(g_strndup(line, eq - line));
     value = strip_comment(eq + 1);
     if (!parse_value(value, &str, &num, &is_str)) {
         nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                      "%s:%u: value of '%s' must be a quoted string or a number",
+                      _("%s:%u: value of '%s' must be a quoted string or a number"),
                       name, lineno, key);
         return FALSE;
     }
@@ -129,7 +131,7 @@ apply_line(NwfDaemonConfig *config, const char *name, guint lineno, const char *
         if (k->kind == KEY_STRING) {
             if (!is_str || !str[0]) {
                 nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                              "%s:%u: '%s' must be a non-empty quoted string", name, lineno, key);
+                              _("%s:%u: '%s' must be a non-empty quoted string"), name, lineno, key);
                 return FALSE;
             }
             g_free(*(char **)field);
@@ -138,7 +140,7 @@ apply_line(NwfDaemonConfig *config, const char *name, guint lineno, const char *
         }
         if (is_str || num < k->min || num > k->max) {
             nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                          "%s:%u: '%s' must be a number from %u to %u", name, lineno, key,
+                          _("%s:%u: '%s' must be a number from %u to %u"), name, lineno, key,
                           k->min, k->max);
             return FALSE;
         }
@@ -177,7 +179,7 @@ nwf_daemon_config_load_file(NwfDaemonConfig *config, const char *path, gboolean 
     if (!g_file_get_contents(path, &text, NULL, &read_error)) {
         if (!must_exist && g_error_matches(read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;
-        nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "cannot read config file: %s",
+        nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, _("cannot read config file: %s"),
                       read_error->message);
         return FALSE;
     }

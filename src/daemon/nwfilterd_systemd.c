@@ -7,6 +7,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include "daemon/nwfilterd_systemd.h"
 #include "util/nwf_error.h"
 
@@ -25,7 +27,7 @@ nwf_daemon_listen_fds(GError **error)
     if (!pid || !count || g_ascii_strtoull(pid, NULL, 10) != (guint64)getpid())
         return fds;
     if (!g_ascii_string_to_unsigned(count, 10, 1, 64, &n, NULL)) {
-        nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "bad LISTEN_FDS value '%s'", count);
+        nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, _("bad LISTEN_FDS value '%s'"), count);
         g_array_unref(fds);
         return NULL;
     }

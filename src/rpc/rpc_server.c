@@ -9,6 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include <glib-unix.h>
 
 #include "rpc/rpc_client.h"
@@ -239,7 +241,7 @@ nwf_rpc_server_new(const NwfRpcServerConfig *config, const NwfRpcDriverOps *ops,
     int epfd = epoll_create1(EPOLL_CLOEXEC);
 
     if (epfd < 0) {
-        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot create an epoll set: %s",
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, _("cannot create an epoll set: %s"),
                       g_strerror(errno));
         return NULL;
     }
@@ -360,7 +362,7 @@ nwf_rpc_server_listen_path(NwfRpcServer *server, const char *path, guint mode,
 
     if (strlen(path) >= sizeof(addr.sun_path)) {
         nwf_error_set(error, NWF_ERR_SYSTEM_ERROR,
-                      "socket path '%s' is longer than %zu bytes", path,
+                      _("socket path '%s' is longer than %zu bytes"), path,
                       sizeof(addr.sun_path) - 1);
         return FALSE;
     }
@@ -369,7 +371,7 @@ nwf_rpc_server_listen_path(NwfRpcServer *server, const char *path, guint mode,
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
             nwf_error_set(error, NWF_ERR_SYSTEM_ERROR,
-                          "'%s' exists and is not a socket", path);
+                          _("'%s' exists and is not a socket"), path);
             return FALSE;
         }
         unlink(path);
@@ -379,7 +381,7 @@ nwf_rpc_server_listen_path(NwfRpcServer *server, const char *path, guint mode,
         chmod(path, mode) < 0 || listen(fd, SOMAXCONN) < 0) {
         int saved = errno;
 
-        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot listen on '%s': %s",
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, _("cannot listen on '%s': %s"),
                       path, g_strerror(saved));
         if (fd >= 0)
             close(fd);

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include <glib/gstdio.h>
 
 #include "nwf_error.h"
@@ -153,7 +155,7 @@ nwf_file_scan_store_dir(const char *dir, mode_t mode, const char *suffix, GError
         return NULL;
     d = g_dir_open(dir, 0, &cause);
     if (!d) {
-        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, "cannot read directory: %s", cause->message);
+        nwf_error_set(error, NWF_ERR_SYSTEM_ERROR, _("cannot read directory: %s"), cause->message);
         return NULL;
     }
     while ((name = g_dir_read_name(d))) {
