@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend.h"
 #include "nwfilter_cmds.h"
 #include "tool_program.h"
@@ -22,12 +24,12 @@ nwf_cmd_apply(int argc, char **argv)
     gboolean ok = FALSE;
 
     if (!nwf_tool_program_parse(argc, argv,
-                                "[BINDING.xml...] - enforce bindings in this network namespace",
-                                "nftables or ebiptables (default: the best available)",
+                                N_("[BINDING.xml...] - enforce bindings in this network namespace"),
+                                N_("nftables or ebiptables (default: the best available)"),
                                 &backend_name, &opts, more) ||
         (more->len > 0 && !opts.binding)) {
         if (more->len > 0 && !opts.binding)
-            fprintf(stderr, "error: extra binding files need --binding\n");
+            fprintf(stderr, _("error: extra binding files need --binding\n"));
         nwf_tool_program_options_clear(&opts);
         return 2;
     }
@@ -56,9 +58,10 @@ nwf_cmd_apply(int argc, char **argv)
         backend->ops->free(backend);
     }
     if (!ok) {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         if (info.needs_ip)
-            fprintf(stderr, "hint: the port's IP address is not known; give it with --var IP=ADDRESS\n");
+            fprintf(stderr,
+                    _("hint: the port's IP address is not known; give it with --var IP=ADDRESS\n"));
     }
     nwf_tool_program_options_clear(&opts);
     return ok ? 0 : 1;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend.h"
 #include "nwfilter_cmds.h"
 #include "tool_program.h"
@@ -19,7 +21,7 @@ render_backend(const char *name, GError **error)
         return nwf_backend_nft_new();
 #endif
     nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
-                  "unknown or unavailable firewall backend '%s'", name);
+                  _("unknown or unavailable firewall backend '%s'"), name);
     return NULL;
 }
 
@@ -35,8 +37,8 @@ nwf_cmd_compile(int argc, char **argv)
     NwfBackend *backend;
     int rc = 1;
 
-    if (!nwf_tool_program_parse(argc, argv, "- print the firewall commands for a binding",
-                                "ebiptables (libvirt's command list) or nft",
+    if (!nwf_tool_program_parse(argc, argv, N_("- print the firewall commands for a binding"),
+                                N_("ebiptables (libvirt's command list) or nft"),
                                 &backend_name, &opts, NULL)) {
         nwf_tool_program_options_clear(&opts);
         return 2;
@@ -52,7 +54,7 @@ nwf_cmd_compile(int argc, char **argv)
         fputs(text, stdout);
         rc = 0;
     } else {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
     }
     nwf_tool_program_options_clear(&opts);
     return rc;

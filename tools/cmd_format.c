@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "conf/binding_def.h"
 #include "conf/nwfilter_def.h"
 #include "nwfilter_cmds.h"
@@ -28,14 +30,14 @@ nwf_cmd_format(int argc, char **argv)
                    "Print FILE as libvirt's dumpxml would ('-' reads standard input).\n");
             return 0;
         } else if (file || (argv[i][0] == '-' && argv[i][1] != '\0')) {
-            fprintf(stderr, "error: unexpected argument '%s'\n", argv[i]);
+            fprintf(stderr, _("error: unexpected argument '%s'\n"), argv[i]);
             return 2;
         } else {
             file = argv[i];
         }
     }
     if (!file) {
-        fprintf(stderr, "Usage: nwfilter format [--binding] FILE\n");
+        fprintf(stderr, _("Usage: nwfilter format [--binding] FILE\n"));
         return 2;
     }
     data = nwf_tool_read_input(file, &len);
@@ -51,7 +53,7 @@ nwf_cmd_format(int argc, char **argv)
             text = nwf_filter_def_format(def);
     }
     if (!text) {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         return 1;
     }
     fputs(text, stdout);

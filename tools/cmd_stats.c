@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend.h"
 #include "nwfilter/backend_nft.h"
 #include "nwfilter_cmds.h"
@@ -12,30 +14,32 @@ int
 nwf_cmd_stats(int argc, char **argv)
 {
     g_autofree char *port = NULL;
-    g_autoptr(GOptionContext) ctx = g_option_context_new("- per-rule packet and byte counters of a port");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(N_("- per-rule packet and byte counters of a port"));
     const GOptionEntry entries[] = {
-        { "port", 'p', 0, G_OPTION_ARG_STRING, &port, "Port device", "DEV" },
+        { "port", 'p', 0, G_OPTION_ARG_STRING, &port, N_("Port device"), N_("DEV") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) stats = NULL;
     NwfBackend *backend;
 
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc > 1 || !port) {
-        fprintf(stderr, "error: %s\n", error ? error->message : "usage: nwfilter stats --port DEV");
+        fprintf(stderr,
+                _("error: %s\n"), error ? error->message : _("usage: nwfilter stats --port DEV"));
         return 2;
     }
     backend = nwf_backend_nft_new();
     stats = nwf_backend_nft_port_stats(backend, port, &error);
     backend->ops->free(backend);
     if (!stats) {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         return 1;
     }
     if (stats->len == 0) {
-        fprintf(stderr, "no counted rules for port '%s' (none installed, or installed without "
-                "counters: apply with NWF_NFT_COUNTERS=1)\n", port);
+        fprintf(stderr, _("no counted rules for port '%s' (none installed, or installed without "
+                  "counters: apply with NWF_NFT_COUNTERS=1)\n"), port);
         return 1;
     }
     printf("%12s %14s  %-24s %6s  %-20s %s\n", "PACKETS", "BYTES", "FILTER", "PRIO", "CHAIN",

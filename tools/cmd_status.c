@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/backend.h"
 #include "nwfilter/binding_store.h"
 #include "nwfilter/compile.h"
@@ -65,7 +67,7 @@ status_daemon_dirs(NwfBackend *backend, const char *config_dir, const char *stat
     g_autoptr(GError) error = NULL;
 
     if (!nwf_filter_store_load(filters, &error) || !nwf_binding_store_load(bindings, &error)) {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         return FALSE;
     }
     list = nwf_binding_store_list(bindings);
@@ -93,42 +95,43 @@ nwf_cmd_status(int argc, char **argv)
     g_autofree char *config_dir = NULL;
     const GOptionEntry entries[] = {
         { "backend", 0, 0, G_OPTION_ARG_STRING, &backend_name,
-          "nftables or ebiptables: the backend that applied the rules", "NAME" },
+          N_("nftables or ebiptables: the backend that applied the rules"), N_("NAME") },
         { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
-          "Check every binding of this nwfilterd state directory", "DIR" },
+          N_("Check every binding of this nwfilterd state directory"), N_("DIR") },
         { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &config_dir,
-          "The filters for --state-dir (nwfilterd's config directory)", "DIR" },
+          N_("The filters for --state-dir (nwfilterd's config directory)"), N_("DIR") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx =
-        g_option_context_new("[BINDING.xml...] - whether bindings' rules are in the kernel as "
-                             "compiled");
+        g_option_context_new(N_("[BINDING.xml...] - whether bindings' rules are in the kernel as "
+                                "compiled"));
     g_autoptr(GError) error = NULL;
     NwfBackend *backend = NULL;
     StatusCount count = { 0 };
     gboolean ok = TRUE;
 
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_main_entries(ctx, nwf_tool_program_entries(&opts), NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         nwf_tool_program_options_clear(&opts);
         return 2;
     }
     if (!backend_name || (!state_dir && !opts.binding && !opts.filter) ||
         (!state_dir != !config_dir) || (argc > 1 && !opts.binding)) {
-        fprintf(stderr, "error: give --backend and either --binding FILE... or --state-dir DIR "
-                        "with --config-dir DIR\n");
+        fprintf(stderr, _("error: give --backend and either --binding FILE... or --state-dir DIR "
+                          "with --config-dir DIR\n"));
         nwf_tool_program_options_clear(&opts);
         return 2;
     }
     backend = nwf_backend_new_by_name(backend_name, &error);
     if (backend && !backend->ops->port_matches) {
-        fprintf(stderr, "error: the %s backend cannot compare its rules with the kernel\n",
+        fprintf(stderr, _("error: the %s backend cannot compare its rules with the kernel\n"),
                 backend->ops->name);
         ok = FALSE;
     } else if (!backend) {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         ok = FALSE;
     }
     if (ok && state_dir)

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "nwfilter/trace.h"
 #include "nwfilter/trace_live.h"
 #include "nwfilter_cmds.h"
@@ -12,28 +14,28 @@
 #define EXIT_BAD_INPUT 2
 
 static const char summary_text[] =
-    "Evaluate one frame against the rules the filter tree compiles to, with the\n"
-    "kernel's semantics, and print the verdict and the rules that decided.\n"
-    "Exit status: 0 accept, 1 drop or reject, 2 bad input.\n"
-    "\n"
-    "PACKET words (every part optional, in this order):\n"
-    "  ether [src MAC] [dst MAC] [type N]\n"
-    "  vlan [id N] [prio N]\n"
-    "  arp|rarp [request|reply|op N] [htype N] [ptype N] [hwsrc MAC] [hwdst MAC]\n"
-    "           [psrc IP] [pdst IP]\n"
-    "  ip|ip6 [src A] [dst A] [tos N|dscp N] [proto N] [ttl N]\n"
-    "    tcp [sport N] [dport N] [flags SA..] [option N]...\n"
-    "    udp|udplite|sctp [sport N] [dport N]\n"
-    "    icmp|icmp6 [type N] [code N]    igmp [type N]    esp    ah\n"
-    "  stp [type N] [flags N] [root-priority N] [root-address MAC] [root-cost N]\n"
-    "      [sender-priority N] [sender-address MAC] [port N] [age N] [max-age N]\n"
-    "      [hello-time N] [forward-delay N]\n"
-    "  payload HEX\n"
-    "The VM's side of the frame defaults to the port's MAC, the other side to\n"
-    "02:00:00:00:00:01.\n"
-    "\n"
-    "--batch FILE: one packet per line (PACKET words or --frame HEX, with optional\n"
-    "--direction/--state/--ct-dir/--to-host/--connections); one verdict per line.";
+    N_("Evaluate one frame against the rules the filter tree compiles to, with the\n"
+       "kernel's semantics, and print the verdict and the rules that decided.\n"
+       "Exit status: 0 accept, 1 drop or reject, 2 bad input.\n"
+       "\n"
+       "PACKET words (every part optional, in this order):\n"
+       "  ether [src MAC] [dst MAC] [type N]\n"
+       "  vlan [id N] [prio N]\n"
+       "  arp|rarp [request|reply|op N] [htype N] [ptype N] [hwsrc MAC] [hwdst MAC]\n"
+       "           [psrc IP] [pdst IP]\n"
+       "  ip|ip6 [src A] [dst A] [tos N|dscp N] [proto N] [ttl N]\n"
+       "    tcp [sport N] [dport N] [flags SA..] [option N]...\n"
+       "    udp|udplite|sctp [sport N] [dport N]\n"
+       "    icmp|icmp6 [type N] [code N]    igmp [type N]    esp    ah\n"
+       "  stp [type N] [flags N] [root-priority N] [root-address MAC] [root-cost N]\n"
+       "      [sender-priority N] [sender-address MAC] [port N] [age N] [max-age N]\n"
+       "      [hello-time N] [forward-delay N]\n"
+       "  payload HEX\n"
+       "The VM's side of the frame defaults to the port's MAC, the other side to\n"
+       "02:00:00:00:00:01.\n"
+       "\n"
+       "--batch FILE: one packet per line (PACKET words or --frame HEX, with optional\n"
+       "--direction/--state/--ct-dir/--to-host/--connections); one verdict per line.");
 
 static const guint8 other_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
@@ -74,24 +76,24 @@ parse_packet_args(int argc, char **argv, PacketArgs *p)
             p->opt.to_host = TRUE;
             takes_value = FALSE;
         } else if (!value) {
-            fprintf(stderr, "error: %s needs a value (see nwfilter trace --help)\n", a);
+            fprintf(stderr, _("error: %s needs a value (see nwfilter trace --help)\n"), a);
             return FALSE;
         } else if (strcmp(a, "--direction") == 0) {
             if (strcmp(value, "in") != 0 && strcmp(value, "out") != 0) {
-                fprintf(stderr, "error: --direction must be 'in' or 'out', not '%s'\n", value);
+                fprintf(stderr, _("error: --direction must be 'in' or 'out', not '%s'\n"), value);
                 return FALSE;
             }
             p->opt.vm_out = strcmp(value, "out") == 0;
             p->have_direction = TRUE;
         } else if (strcmp(a, "--state") == 0) {
             if (!nwf_trace_ct_state_parse(value, &p->opt.ct_state)) {
-                fprintf(stderr, "error: --state must be new, established, related, invalid "
-                        "or untracked, not '%s'\n", value);
+                fprintf(stderr, _("error: --state must be new, established, related, invalid "
+                          "or untracked, not '%s'\n"), value);
                 return FALSE;
             }
         } else if (strcmp(a, "--ct-dir") == 0) {
             if (strcmp(value, "original") != 0 && strcmp(value, "reply") != 0) {
-                fprintf(stderr, "error: --ct-dir must be 'original' or 'reply', not '%s'\n",
+                fprintf(stderr, _("error: --ct-dir must be 'original' or 'reply', not '%s'\n"),
                         value);
                 return FALSE;
             }
@@ -99,13 +101,13 @@ parse_packet_args(int argc, char **argv, PacketArgs *p)
                                                         : NWF_CT_DIR_ORIGINAL;
         } else if (strcmp(a, "--connections") == 0) {
             if (!parse_uint_arg(value, &p->opt.connections)) {
-                fprintf(stderr, "error: --connections needs a number, not '%s'\n", value);
+                fprintf(stderr, _("error: --connections needs a number, not '%s'\n"), value);
                 return FALSE;
             }
         } else if (strcmp(a, "--frame") == 0) {
             p->frame_hex = value;
         } else {
-            fprintf(stderr, "error: unknown option '%s' in a batch line\n", a);
+            fprintf(stderr, _("error: unknown option '%s' in a batch line\n"), a);
             return FALSE;
         }
         if (takes_value)
@@ -124,11 +126,11 @@ trace_one(const NwfRuleProgram *program, PacketArgs *p, gboolean quiet, gboolean
     g_autoptr(NwfTraceResult) result = NULL;
 
     if (!p->have_direction) {
-        fprintf(stderr, "error: give --direction in|out\n");
+        fprintf(stderr, _("error: give --direction in|out\n"));
         return EXIT_BAD_INPUT;
     }
     if (p->frame_hex && p->words->len > 0) {
-        fprintf(stderr, "error: give either --frame or a packet description, not both\n");
+        fprintf(stderr, _("error: give either --frame or a packet description, not both\n"));
         return EXIT_BAD_INPUT;
     }
     if (p->frame_hex) {
@@ -147,7 +149,7 @@ trace_one(const NwfRuleProgram *program, PacketArgs *p, gboolean quiet, gboolean
     if (!packet) {
         if (batch)
             printf("error\n");
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         return EXIT_BAD_INPUT;
     }
     result = nwf_trace_run(program, packet, &p->opt);
@@ -176,8 +178,8 @@ compile_live(const char *socket_path, const char *port, char **vars, NwfCompileI
         g_autofree char *name = eq ? g_strndup(vars[i], (gsize)(eq - vars[i])) : NULL;
         if (!eq || !nwf_params_add(extra, name, eq + 1)) {
             nwf_error_set(error, NWF_ERR_INVALID_ARG,
-                          "bad --var '%s': expected NAME=VALUE with NAME of [A-Za-z0-9_] "
-                          "and VALUE of [A-Za-z0-9_.:]", vars[i]);
+                          _("bad --var '%s': expected NAME=VALUE with NAME of [A-Za-z0-9_] "
+                            "and VALUE of [A-Za-z0-9_.:]"), vars[i]);
             return NULL;
         }
     }
@@ -228,11 +230,11 @@ run_batch(const NwfRuleProgram *program, const PacketArgs *base, const char *fil
         if (!g_shell_parse_argv(text, &argc, &argv, &error) ||
             !parse_packet_args(argc, argv, &p)) {
             if (error)
-                fprintf(stderr, "error: %s line %u: %s\n", file, n, error->message);
+                fprintf(stderr, _("error: %s line %u: %s\n"), file, n, error->message);
             printf("error\n");
             rc = EXIT_BAD_INPUT;
         } else if (trace_one(program, &p, TRUE, TRUE) == EXIT_BAD_INPUT) {
-            fprintf(stderr, "  (%s line %u)\n", file, n);
+            fprintf(stderr, _("  (%s line %u)\n"), file, n);
             rc = EXIT_BAD_INPUT;
         }
         g_ptr_array_unref(p.words);
@@ -251,39 +253,40 @@ nwf_cmd_trace(int argc, char **argv)
     gint connections = 1;
     const GOptionEntry entries[] = {
         { "binding", 'b', 0, G_OPTION_ARG_FILENAME, &opts.binding,
-          "Binding XML (<filterbinding>) whose filter tree to evaluate", "FILE" },
+          N_("Binding XML (<filterbinding>) whose filter tree to evaluate"), N_("FILE") },
         { "filter-dir", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.filter_dirs,
-          "Directory of filters NAME.xml (repeatable; searched before the stock filters)", "DIR" },
+          N_("Directory of filters NAME.xml (repeatable; searched before the stock filters)"),
+          N_("DIR") },
         { "var", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &opts.vars,
-          "Variable value, e.g. a learned IP (repeat a name to make a list)", "NAME=VALUE" },
+          N_("Variable value, e.g. a learned IP (repeat a name to make a list)"), N_("NAME=VALUE") },
         { "no-stock-filters", 0, 0, G_OPTION_ARG_NONE, &opts.no_stock,
-          "Do not fall back to the stock filters", NULL },
+          N_("Do not fall back to the stock filters"), NULL },
         { "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path,
-          "a running daemon's socket: trace its binding of --port instead of --binding",
-          "PATH" },
+          N_("a running daemon's socket: trace its binding of --port instead of --binding"),
+          N_("PATH") },
         { "port", 0, 0, G_OPTION_ARG_STRING, &live_port,
-          "with --socket: the port (device) whose binding to trace", "DEV" },
+          N_("with --socket: the port (device) whose binding to trace"), N_("DEV") },
         { "backend", 0, 0, G_OPTION_ARG_STRING, &backend,
-          "whose rules the kernel runs: nft (default) or ebiptables; they differ for "
-          "VLAN encap-protocol and STP fields", "NAME" },
+          N_("whose rules the kernel runs: nft (default) or ebiptables; they differ for "
+             "VLAN encap-protocol and STP fields"), N_("NAME") },
         { "direction", 0, 0, G_OPTION_ARG_STRING, &direction,
-          "out: a frame the VM sends; in: a frame sent to the VM", "in|out" },
+          N_("out: a frame the VM sends; in: a frame sent to the VM"), "in|out" },
         { "state", 0, 0, G_OPTION_ARG_STRING, &state,
-          "conntrack state: new (default), established, related, invalid, untracked", "STATE" },
+          N_("conntrack state: new (default), established, related, invalid, untracked"), N_("STATE") },
         { "ct-dir", 0, 0, G_OPTION_ARG_STRING, &ct_dir,
-          "the packet's conntrack direction (default original)", "original|reply" },
+          N_("the packet's conntrack direction (default original)"), "original|reply" },
         { "to-host", 0, 0, G_OPTION_ARG_NONE, &to_host,
-          "(out) the packet is addressed to the host, not bridged", NULL },
+          N_("(out) the packet is addressed to the host, not bridged"), NULL },
         { "connections", 0, 0, G_OPTION_ARG_INT, &connections,
-          "what connlimit counts (default 1: this connection)", "N" },
+          N_("what connlimit counts (default 1: this connection)"), N_("N") },
         { "frame", 0, 0, G_OPTION_ARG_STRING, &frame,
-          "the whole Ethernet frame as hex digits", "HEX" },
+          N_("the whole Ethernet frame as hex digits"), N_("HEX") },
         { "batch", 0, 0, G_OPTION_ARG_FILENAME, &batch,
-          "one packet per line; prints one verdict per line", "FILE" },
-        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print only the verdict", NULL },
+          N_("one packet per line; prints one verdict per line"), N_("FILE") },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("print only the verdict"), NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("[PACKET...]");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(N_("[PACKET...]"));
     g_autoptr(GError) error = NULL;
     g_autoptr(NwfRuleProgram) program = NULL;
     g_autoptr(GPtrArray) line = g_ptr_array_new();
@@ -291,10 +294,11 @@ nwf_cmd_trace(int argc, char **argv)
     PacketArgs p;
     int rc = EXIT_BAD_INPUT;
 
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     g_option_context_set_summary(ctx, summary_text);
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         nwf_tool_program_options_clear(&opts);
         return EXIT_BAD_INPUT;
     }
@@ -321,22 +325,23 @@ nwf_cmd_trace(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         g_ptr_array_add(line, argv[i]);
     if (connections < 0) {
-        fprintf(stderr, "error: --connections must not be negative\n");
+        fprintf(stderr, _("error: --connections must not be negative\n"));
     } else if (!opts.binding == !socket_path || !socket_path != !live_port) {
-        fprintf(stderr, "error: give --binding FILE, or --socket PATH and --port DEV "
-                "(see nwfilter trace --help)\n");
+        fprintf(stderr, _("error: give --binding FILE, or --socket PATH and --port DEV "
+                  "(see nwfilter trace --help)\n"));
     } else if (backend && !nwf_trace_backend_parse(backend, &p.opt.backend)) {
-        fprintf(stderr, "error: --backend must be nft or ebiptables, not '%s'\n", backend);
+        fprintf(stderr, _("error: --backend must be nft or ebiptables, not '%s'\n"), backend);
     } else if (parse_packet_args((int)line->len, (char **)line->pdata, &p)) {
         p.opt.connections = (guint)connections;
         program = socket_path ? compile_live(socket_path, live_port, opts.vars, &info, &error)
                               : nwf_tool_program_compile(&opts, &info, &error);
         if (!program) {
-            fprintf(stderr, "error: %s\n", error->message);
+            fprintf(stderr, _("error: %s\n"), error->message);
             if (info.needs_ip)
-                fprintf(stderr, "hint: the daemon would learn IP; give it with --var IP=ADDRESS\n");
+                fprintf(stderr,
+                        _("hint: the daemon would learn IP; give it with --var IP=ADDRESS\n"));
         } else if (batch && (p.frame_hex || p.words->len)) {
-            fprintf(stderr, "error: --batch takes its packets from the file only\n");
+            fprintf(stderr, _("error: --batch takes its packets from the file only\n"));
         } else if (batch) {
             rc = run_batch(program, &p, batch);
         } else {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include <libxml/relaxng.h>
 
 #include "conf/binding_def.h"
@@ -53,7 +55,7 @@ validate_schema(const char *data, gsize len, gboolean binding, GError **error)
     schema = xmlRelaxNGParse(pctxt);
     xmlRelaxNGFreeParserCtxt(pctxt);
     if (!schema) {
-        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA, "cannot load schema %s: %s", path,
+        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA, _("cannot load schema %s: %s"), path,
                       g_strchomp(messages->str));
         return FALSE;
     }
@@ -63,7 +65,8 @@ validate_schema(const char *data, gsize len, gboolean binding, GError **error)
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc) {
         xmlRelaxNGFree(schema);
-        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA, "Unable to validate doc against %s", path);
+        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA,
+                      _("Unable to validate doc against %s"), path);
         return FALSE;
     }
     vctxt = xmlRelaxNGNewValidCtxt(schema);
@@ -73,7 +76,7 @@ validate_schema(const char *data, gsize len, gboolean binding, GError **error)
     xmlRelaxNGFree(schema);
     xmlFreeDoc(doc);
     if (rc != 0) {
-        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA, "Unable to validate doc against %s\n%s",
+        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA, _("Unable to validate doc against %s\n%s"),
                       path, g_strchomp(messages->str));
         return FALSE;
     }
@@ -120,7 +123,7 @@ nwf_cmd_validate(int argc, char **argv)
                    "--verbose prints libvirt's error code and domain.\n");
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "error: unknown option '%s'\n", argv[i]);
+            fprintf(stderr, _("error: unknown option '%s'\n"), argv[i]);
             return 2;
         }
     }
@@ -146,14 +149,14 @@ nwf_cmd_validate(int argc, char **argv)
             rc = 1;
         if (verbose) {
             NwfErrorCode code = nwf_error_code(error);
-            fprintf(stderr, "%s: error: %s (code %d, domain %d)\n", argv[i], error->message,
+            fprintf(stderr, _("%s: error: %s (code %d, domain %d)\n"), argv[i], error->message,
                     (int)code, (int)nwf_error_domain_for(code));
         } else {
-            fprintf(stderr, "error: %s\n", error->message);
+            fprintf(stderr, _("error: %s\n"), error->message);
         }
     }
     if (n_files == 0) {
-        fprintf(stderr, "Usage: nwfilter validate [--verbose] [--schema] [--binding] FILE...\n");
+        fprintf(stderr, _("Usage: nwfilter validate [--verbose] [--schema] [--binding] FILE...\n"));
         return 2;
     }
     return rc;

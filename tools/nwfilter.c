@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include <glib.h>
 
 #include "nwfilter_cmds.h"
@@ -16,17 +18,17 @@ typedef struct {
 
 /* One line per subcommand; keep alphabetical. */
 static const NwfToolCommand commands[] = {
-    { "apply", nwf_cmd_apply, "compile a binding and enforce it in this network namespace" },
-    { "compile", nwf_cmd_compile, "print the firewall commands a binding compiles to" },
-    { "fingerprint", nwf_cmd_fingerprint, "hash what a binding enforces, to compare hosts" },
-    { "format", nwf_cmd_format, "print a filter (or --binding) as libvirt's dumpxml does" },
-    { "remove", nwf_cmd_remove, "remove a port's firewall rules in this network namespace" },
-    { "status", nwf_cmd_status, "whether bindings' rules are in the kernel as compiled (drift)" },
+    { "apply", nwf_cmd_apply, N_("compile a binding and enforce it in this network namespace") },
+    { "compile", nwf_cmd_compile, N_("print the firewall commands a binding compiles to") },
+    { "fingerprint", nwf_cmd_fingerprint, N_("hash what a binding enforces, to compare hosts") },
+    { "format", nwf_cmd_format, N_("print a filter (or --binding) as libvirt's dumpxml does") },
+    { "remove", nwf_cmd_remove, N_("remove a port's firewall rules in this network namespace") },
+    { "status", nwf_cmd_status, N_("whether bindings' rules are in the kernel as compiled (drift)") },
 #ifdef NWF_HAVE_NFT_BACKEND
-    { "stats", nwf_cmd_stats, "per-rule packet and byte counters of a port (nftables backend)" },
+    { "stats", nwf_cmd_stats, N_("per-rule packet and byte counters of a port (nftables backend)") },
 #endif
-    { "trace", nwf_cmd_trace, "evaluate a frame against a binding's rules: verdict and deciding rules" },
-    { "validate", nwf_cmd_validate, "check filter (or --binding) XML as libvirt's define does" },
+    { "trace", nwf_cmd_trace, N_("evaluate a frame against a binding's rules: verdict and deciding rules") },
+    { "validate", nwf_cmd_validate, N_("check filter (or --binding) XML as libvirt's define does") },
     { NULL, NULL, NULL }
 };
 
@@ -43,7 +45,7 @@ nwf_tool_read_input(const char *file, gsize *len)
         while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
             g_string_append_len(buf, chunk, n);
         if (ferror(stdin)) {
-            fprintf(stderr, "error: cannot read standard input\n");
+            fprintf(stderr, _("error: cannot read standard input\n"));
             return NULL;
         }
         if (len)
@@ -51,7 +53,7 @@ nwf_tool_read_input(const char *file, gsize *len)
         return g_string_free(g_steal_pointer(&buf), FALSE);
     }
     if (!g_file_get_contents(file, &data, len, &error)) {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         return NULL;
     }
     return data;
@@ -60,10 +62,10 @@ nwf_tool_read_input(const char *file, gsize *len)
 static void
 usage(FILE *out)
 {
-    fprintf(out, "Usage: nwfilter COMMAND [OPTION…]\n\nCommands:\n");
+    fprintf(out, _("Usage: nwfilter COMMAND [OPTION…]\n\nCommands:\n"));
     for (const NwfToolCommand *c = commands; c->name; c++)
-        fprintf(out, "  %-12s %s\n", c->name, c->summary);
-    fprintf(out, "\nRun 'nwfilter COMMAND --help' for a command's options.\n");
+        fprintf(out, "  %-12s %s\n", c->name, _(c->summary));
+    fprintf(out, _("\nRun 'nwfilter COMMAND --help' for a command's options.\n"));
 }
 
 int
@@ -87,7 +89,7 @@ main(int argc, char **argv)
         if (strcmp(argv[1], c->name) == 0)
             return c->run(argc - 1, argv + 1);
     }
-    fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
+    fprintf(stderr, _("error: unknown command '%s'\n"), argv[1]);
     usage(stderr);
     return 2;
 }

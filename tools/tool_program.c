@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "conf/binding_def.h"
 #include "tool_program.h"
 #include "util/nwf_error.h"
@@ -13,19 +15,21 @@ nwf_tool_program_entries(NwfToolProgramOptions *opts)
     static GOptionEntry entries[8];
     const GOptionEntry filled[] = {
         { "binding", 'b', 0, G_OPTION_ARG_FILENAME, &opts->binding,
-          "Binding XML (<filterbinding>) to compile", "FILE" },
+          N_("Binding XML (<filterbinding>) to compile"), N_("FILE") },
         { "filter", 'f', 0, G_OPTION_ARG_FILENAME, &opts->filter,
-          "Compile this filter file for --port (libvirt's xml2firewall mode)", "FILE" },
+          N_("Compile this filter file for --port (libvirt's xml2firewall mode)"), N_("FILE") },
         { "port", 'p', 0, G_OPTION_ARG_STRING, &opts->port,
-          "Port device for --filter", "DEV" },
+          N_("Port device for --filter"), N_("DEV") },
         { "mac", 'm', 0, G_OPTION_ARG_STRING, &opts->mac,
-          "Port MAC for --filter (sets $MAC)", "MAC" },
+          N_("Port MAC for --filter (sets $MAC)"), N_("MAC") },
         { "filter-dir", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->filter_dirs,
-          "Directory of filters NAME.xml (repeatable; searched before the stock filters)", "DIR" },
+          N_("Directory of filters NAME.xml (repeatable; searched before the stock filters)"),
+          N_("DIR") },
         { "var", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &opts->vars,
-          "Variable value (repeat a name to make a list; overrides the binding's)", "NAME=VALUE" },
+          N_("Variable value (repeat a name to make a list; overrides the binding's)"),
+          N_("NAME=VALUE") },
         { "no-stock-filters", 0, 0, G_OPTION_ARG_NONE, &opts->no_stock,
-          "Do not fall back to the stock filters", NULL },
+          N_("Do not fall back to the stock filters"), NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
 
@@ -39,20 +43,21 @@ nwf_tool_program_parse(int argc, char **argv, const char *summary, const char *b
                        char **backend, NwfToolProgramOptions *opts, GPtrArray *rest)
 {
     const GOptionEntry backend_entry[] = {
-        { "backend", 0, 0, G_OPTION_ARG_STRING, backend, backend_help, "NAME" },
+        { "backend", 0, 0, G_OPTION_ARG_STRING, backend, backend_help, N_("NAME") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(summary);
     g_autoptr(GError) error = NULL;
 
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
     g_option_context_add_main_entries(ctx, backend_entry, NULL);
     g_option_context_add_main_entries(ctx, nwf_tool_program_entries(opts), NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        fprintf(stderr, "error: %s\n", error->message);
+        fprintf(stderr, _("error: %s\n"), error->message);
         return FALSE;
     }
     if (argc > 1 && !rest) {
-        fprintf(stderr, "error: unexpected argument '%s'\n", argv[1]);
+        fprintf(stderr, _("error: unexpected argument '%s'\n"), argv[1]);
         return FALSE;
     }
     for (int i = 1; i < argc; i++)
@@ -133,8 +138,8 @@ parse_vars(char **vars, NwfParams *params, GError **error)
 
         if (!eq || !nwf_params_add(params, name, eq + 1)) {
             nwf_error_set(error, NWF_ERR_INVALID_ARG,
-                          "bad --var '%s': expected NAME=VALUE with NAME of [A-Za-z0-9_] "
-                          "and VALUE of [A-Za-z0-9_.:]", vars[i]);
+                          _("bad --var '%s': expected NAME=VALUE with NAME of [A-Za-z0-9_] "
+                            "and VALUE of [A-Za-z0-9_.:]"), vars[i]);
             return FALSE;
         }
     }
@@ -168,7 +173,7 @@ nwf_tool_program_compile(const NwfToolProgramOptions *opts, NwfCompileInfo *info
     guint8 mac[6];
 
     if (!!opts->binding == !!opts->filter) {
-        nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", "give either --binding or --filter");
+        nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", _("give either --binding or --filter"));
         return NULL;
     }
     if (!parse_vars(opts->vars, extra, error))
@@ -190,11 +195,11 @@ nwf_tool_program_compile(const NwfToolProgramOptions *opts, NwfCompileInfo *info
     } else {
         NwfCompileInput input = { 0 };
         if (!opts->port) {
-            nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", "--filter needs --port DEV");
+            nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", _("--filter needs --port DEV"));
             return NULL;
         }
         if (opts->mac && !parse_mac(opts->mac, mac)) {
-            nwf_error_set(error, NWF_ERR_INVALID_ARG, "bad --mac '%s'", opts->mac);
+            nwf_error_set(error, NWF_ERR_INVALID_ARG, _("bad --mac '%s'"), opts->mac);
             return NULL;
         }
         top = nwf_filter_def_parse_file(opts->filter, error);
