@@ -23,53 +23,6 @@ sys.path.insert(0, HERE)
 from check_messages import has_marked_strings, unmarked_help, unmarked_messages  # noqa: E402
 from taplib import Tap, source_root, tool_path  # noqa: E402
 
-# Files whose messages are not marked yet: reported as skipped, so that
-# the marking pass can go file by file. Empty when the pass is complete.
-PENDING = {
-    'src/conf/binding_def.c',
-    'src/conf/nwfilter_filterref.c',
-    'src/conf/nwfilter_parse.c',
-    'src/conf/nwfilter_value.c',
-    'src/conf/xml_safe.c',
-    'src/daemon/nwfilterd.c',
-    'src/daemon/nwfilterd_config.c',
-    'src/daemon/nwfilterd_systemd.c',
-    'src/nwfilter/backend.c',
-    'src/nwfilter/backend_ebiptables_apply.c',
-    'src/nwfilter/backend_ebiptables_check.c',
-    'src/nwfilter/backend_nft.c',
-    'src/nwfilter/backend_nft_probe.c',
-    'src/nwfilter/backend_nft_render.c',
-    'src/nwfilter/backend_nft_state.c',
-    'src/nwfilter/binding_store.c',
-    'src/nwfilter/compile.c',
-    'src/nwfilter/compile_iterators.c',
-    'src/nwfilter/compile_layout.c',
-    'src/nwfilter/driver.c',
-    'src/nwfilter/driver_schema.c',
-    'src/nwfilter/filter_store.c',
-    'src/nwfilter/fingerprint.c',
-    'src/nwfilter/learn.c',
-    'src/nwfilter/learn_lease_file.c',
-    'src/nwfilter/learn_socket.c',
-    'src/nwfilter/trace_build.c',
-    'src/nwfilter/trace_filters.c',
-    'src/nwfilter/trace_live.c',
-    'src/nwfilter/trace_packet.c',
-    'src/rpc/rpc_server.c',
-    'src/util/nwf_file.c',
-    'tools/cmd_apply.c',
-    'tools/cmd_compile.c',
-    'tools/cmd_fingerprint.c',
-    'tools/cmd_format.c',
-    'tools/cmd_remove.c',
-    'tools/cmd_stats.c',
-    'tools/cmd_status.c',
-    'tools/cmd_trace.c',
-    'tools/cmd_validate.c',
-    'tools/nwfilter.c',
-    'tools/tool_program.c',
-}
 
 # The keywords of meson's i18n 'glib' preset (po/meson.build).
 KEYWORDS = ['_', 'N_', 'C_:1c,2', 'NC_:1c,2', 'g_dcgettext:2', 'g_dngettext:2,3',
@@ -135,18 +88,12 @@ def main():
 
     with open(os.path.join(po, 'POTFILES'), encoding='utf-8') as f:
         potfiles = [line.strip() for line in f if line.strip() and not line.startswith('#')]
-    tap.case('PENDING names only existing files',
-             [f'{p} does not exist' for p in sorted(PENDING)
-              if not os.path.isfile(os.path.join(root, p))])
     tap.case('POTFILES is sorted, unique, and every entry exists',
              ([] if potfiles == sorted(set(potfiles)) else ['not sorted or has duplicates']) +
              [f'{p} does not exist' for p in potfiles if not os.path.isfile(os.path.join(root, p))])
 
     sources = c_sources()
     for rel in sources:
-        if rel in PENDING:
-            tap.case(f'{rel}: messages marked for translation', [], skip='not marked yet')
-            continue
         text = read(rel)
         problems = [f'line {line}: {call}: {arg}' for line, call, arg in
                     unmarked_messages(text) + unmarked_help(text)]
