@@ -8,48 +8,10 @@
 
 #include "nwfilter/backend.h"
 #include "nwfilter/compile.h"
+#include "vector_harness.h"
 
 static char *vector_dir;
 static GPtrArray *harness_blocks;   /* char*, in search order */
-
-typedef struct {
-    const char *dir;
-    GHashTable *defs;               /* path -> NwfFilterDef* */
-} DirLookup;
-
-/* filterrefs resolve to NAME.xml next to the filter, as in libvirt's test */
-static const NwfFilterDef *
-lookup_in_dir(const char *name, gpointer data)
-{
-    DirLookup *lookup = data;
-    g_autofree char *file = g_strconcat(name, ".xml", NULL);
-    g_autofree char *path = g_build_filename(lookup->dir, file, NULL);
-    NwfFilterDef *def = g_hash_table_lookup(lookup->defs, path);
-
-    if (!def && g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-        def = nwf_filter_def_parse_file(path, NULL);
-        if (def)
-            g_hash_table_insert(lookup->defs, g_strdup(path), def);
-    }
-    return def;
-}
-
-static NwfParams *
-harness_params(void)
-{
-    NwfParams *params = nwf_params_new();
-    static const char *const a[] = { "1.1.1.1", "2.2.2.2", "3.3.3.3", "3.3.3.3" };
-    static const char *const b[] = { "80", "90", "80", "80" };
-    static const char *const c[] = { "1080", "1090", "1100", "1110" };
-
-    nwf_params_add(params, "IPSETNAME", "tck_test");
-    for (guint i = 0; i < 4; i++) {
-        nwf_params_add(params, "A", a[i]);
-        nwf_params_add(params, "B", b[i]);
-        nwf_params_add(params, "C", c[i]);
-    }
-    return params;
-}
 
 /* Remove each block's first complete occurrence, searching from where the
  * previous block was found. */
@@ -80,17 +42,17 @@ test_vector(gconstpointer data)
     g_autoptr(NwfFilterDef) top = nwf_filter_def_parse_file(xml, &error);
     g_autoptr(GHashTable) defs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                        (GDestroyNotify)nwf_filter_def_free);
-    g_autoptr(NwfParams) params = harness_params();
+    g_autoptr(NwfParams) params = nwf_test_vector_params();
     g_autoptr(NwfRuleProgram) program = NULL;
     g_autofree char *expected = NULL;
     g_autofree char *rendered = NULL;
     g_autofree char *stripped = NULL;
-    DirLookup lookup = { vector_dir, defs };
+    NwfTestDirLookup lookup = { vector_dir, defs };
     NwfBackend *backend = nwf_backend_ebiptables_new();
     NwfCompileInput input = {
         .ifname = "vnet0",
         .params = params,
-        .lookup = lookup_in_dir,
+        .lookup = nwf_test_dir_lookup,
         .lookup_data = &lookup,
     };
 

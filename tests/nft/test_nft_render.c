@@ -10,6 +10,7 @@
 #include "nwfilter/backend.h"
 #include "nwfilter/backend_nft.h"
 #include "nwfilter/compile.h"
+#include "vector_harness.h"
 #include "util/nwf_error.h"
 
 static char *data_dir;
@@ -184,46 +185,6 @@ test_comment_escape(void)
 
 /* --- libvirt's xml2firewall vectors ----------------------------------------- */
 
-typedef struct {
-    const char *dir;
-    GHashTable *defs;
-} DirLookup;
-
-static const NwfFilterDef *
-lookup_in_dir(const char *name, gpointer data)
-{
-    DirLookup *lookup = data;
-    g_autofree char *file = g_strconcat(name, ".xml", NULL);
-    g_autofree char *path = g_build_filename(lookup->dir, file, NULL);
-    NwfFilterDef *def = g_hash_table_lookup(lookup->defs, path);
-
-    if (!def && g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-        def = nwf_filter_def_parse_file(path, NULL);
-        if (def)
-            g_hash_table_insert(lookup->defs, g_strdup(path), def);
-    }
-    return def;
-}
-
-/* The variables libvirt's harness gives every vector (vectors README). */
-static NwfParams *
-vector_params(void)
-{
-    static const char *const lists[][5] = {
-        { "A", "1.1.1.1", "2.2.2.2", "3.3.3.3", "3.3.3.3" },
-        { "B", "80", "90", "80", "80" },
-        { "C", "1080", "1090", "1100", "1110" },
-    };
-    NwfParams *params = nwf_params_new();
-
-    nwf_params_add(params, "IPSETNAME", "tck_test");
-    for (guint i = 0; i < G_N_ELEMENTS(lists); i++) {
-        for (guint j = 1; j < 5; j++)
-            nwf_params_add(params, lists[i][0], lists[i][j]);
-    }
-    return params;
-}
-
 static void
 test_vector(gconstpointer data)
 {
@@ -236,11 +197,11 @@ test_vector(gconstpointer data)
     g_autoptr(NwfFilterDef) top = nwf_filter_def_parse_file(path, &error);
     g_autoptr(GHashTable) defs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                        (GDestroyNotify)nwf_filter_def_free);
-    g_autoptr(NwfParams) params = vector_params();
+    g_autoptr(NwfParams) params = nwf_test_vector_params();
     g_autoptr(NwfRuleProgram) program = NULL;
     g_autofree char *text = NULL;
-    DirLookup lookup = { dir, defs };
-    NwfCompileInput in = { .ifname = "vnet0", .params = params, .lookup = lookup_in_dir,
+    NwfTestDirLookup lookup = { dir, defs };
+    NwfCompileInput in = { .ifname = "vnet0", .params = params, .lookup = nwf_test_dir_lookup,
                            .lookup_data = &lookup };
 
     g_assert_no_error(error);
