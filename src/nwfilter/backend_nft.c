@@ -68,23 +68,83 @@ nft_probe(NwfBackend *backend, GError **error)
     return TRUE;
 }
 
+/* A port's state before a transaction touched it, to put back when the
+ * commit fails: undoing touched ports keeps a commit O(ports changed), where
+ * a copy of the whole state per commit would be O(ports). */
+typedef struct {
+    char *ifname;
+    NwfNftPortState *prev;         /* NULL: the port had no state */
+} NftUndo;
+
+static void
+undo_free(gpointer data)
+{
+    NftUndo *undo = data;
+
+    g_free(undo->ifname);
+    nwf_nft_port_state_free(undo->prev);
+    g_free(undo);
+}
+
+/* Take IFNAME's state out of STATE; the first time per transaction it is
+ * kept in UNDO (which then owns it) and also returned. Later takes return
+ * the transaction's own intermediate state, which *OWNED receives. */
+static NwfNftPortState *
+state_take(NwfNftState *state, const char *ifname, GPtrArray *undo, NwfNftPortState **owned)
+{
+    gpointer key = NULL, value = NULL;
+    NftUndo *entry;
+
+    *owned = NULL;
+    if (g_hash_table_steal_extended(state->ports, ifname, &key, &value))
+        g_free(key);
+    for (guint i = 0; i < undo->len; i++) {
+        entry = g_ptr_array_index(undo, i);
+        if (strcmp(entry->ifname, ifname) == 0) {
+            *owned = value;
+            return value;
+        }
+    }
+    entry = g_new0(NftUndo, 1);
+    entry->ifname = g_strdup(ifname);
+    entry->prev = value;
+    g_ptr_array_add(undo, entry);
+    return value;
+}
+
+/* Put every port UNDO recorded back as it was before the transaction. */
+static void
+undo_apply(NwfNftState *state, GPtrArray *undo, gboolean tables)
+{
+    for (guint i = 0; i < undo->len; i++) {
+        NftUndo *entry = g_ptr_array_index(undo, i);
+        if (entry->prev)
+            g_hash_table_insert(state->ports, g_strdup(entry->ifname),
+                                g_steal_pointer(&entry->prev));
+        else
+            g_hash_table_remove(state->ports, entry->ifname);
+    }
+    state->tables = tables;
+}
+
 /* Append to SCRIPT the commands for OPS applied to STATE, and update STATE
- * to what the kernel will hold afterwards. */
+ * to what the kernel will hold afterwards; UNDO records what to restore if
+ * the script does not commit. */
 static gboolean
-script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error)
+script_build(GString *script, NwfNftState *state, GPtrArray *ops, GPtrArray *undo,
+             GError **error)
 {
     g_autoptr(GString) ports = g_string_new(NULL);
 
     for (guint i = 0; i < ops->len; i++) {
         const NftOp *op = g_ptr_array_index(ops, i);
-        NwfNftPortState *old = g_hash_table_lookup(state->ports, op->ifname);
+        g_autoptr(NwfNftPortState) intermediate = NULL;
+        NwfNftPortState *old = state_take(state, op->ifname, undo, &intermediate);
         guint id = 0;
 
         if (!op->port) {
-            if (old) {
+            if (old)
                 nwf_nft_script_port(ports, op->ifname, old, NULL, 0);
-                g_hash_table_remove(state->ports, op->ifname);
-            }
             continue;
         }
         if (op->port->ip[NWF_IP_V4] || op->port->ip[NWF_IP_V6]) {
@@ -121,6 +181,7 @@ nft_render(NwfBackend *backend, const NwfRuleProgram *program, GError **error)
     NftBackend *nft = (NftBackend *)backend;
     g_autoptr(NwfNftState) empty = nwf_nft_state_new();
     g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func(op_free);
+    g_autoptr(GPtrArray) undo = g_ptr_array_new_with_free_func(undo_free);
     g_autoptr(GString) script = g_string_new(NULL);
     NftOp *op;
 
@@ -128,7 +189,7 @@ nft_render(NwfBackend *backend, const NwfRuleProgram *program, GError **error)
     op->ifname = g_strdup(program->ifname);
     op->port = nwf_nft_port_render(program, nft->counters, error);
     g_ptr_array_add(ops, op);
-    if (!op->port || !script_build(script, empty, ops, error))
+    if (!op->port || !script_build(script, empty, ops, undo, error))
         return NULL;
     return g_string_free(g_steal_pointer(&script), FALSE);
 }
@@ -180,29 +241,27 @@ nft_txn_abort(NwfBackendTxn *txn)
     g_free(t);
 }
 
-/* Build and run the batch against the cached state; on success the cache
- * becomes the new state. */
+/* Build and run the batch against the cached state; the cache follows the
+ * kernel: updated on success, put back on failure. */
 static gboolean
 commit_once(NftBackend *nft, GPtrArray *ops, GError **error)
 {
-    g_autoptr(NwfNftState) next = NULL;
+    g_autoptr(GPtrArray) undo = g_ptr_array_new_with_free_func(undo_free);
     g_autoptr(GString) script = g_string_new(NULL);
+    gboolean tables;
 
     if (!nft->state) {
         nft->state = nwf_nft_state_load(backend_ctx(nft), error);
         if (!nft->state)
             return FALSE;
     }
-    next = nwf_nft_state_copy(nft->state);
-    if (!script_build(script, next, ops, error))
-        return FALSE;
-    if (script->len == 0)
+    tables = nft->state->tables;
+    if (script_build(script, nft->state, ops, undo, error) &&
+        (script->len == 0 ||
+         nwf_nft_run(backend_ctx(nft), script->str, "apply the port filters", NULL, error)))
         return TRUE;
-    if (!nwf_nft_run(backend_ctx(nft), script->str, "apply the port filters", NULL, error))
-        return FALSE;
-    nwf_nft_state_free(nft->state);
-    nft->state = g_steal_pointer(&next);
-    return TRUE;
+    undo_apply(nft->state, undo, tables);
+    return FALSE;
 }
 
 static gboolean
@@ -229,30 +288,53 @@ nft_txn_commit(NwfBackendTxn *txn, GError **error)
 }
 
 /* The kernel holds PROGRAM's rules when the digest stored with the port's
- * rules is the digest of PROGRAM's rendering (and the chains are there). */
+ * rules is the digest of PROGRAM's rendering (and the chains are there);
+ * STATE is one reading of the kernel. */
 static gboolean
-nft_port_matches(NwfBackend *backend, const NwfRuleProgram *program, gboolean *matches,
-                 GError **error)
+nft_state_holds(NftBackend *nft, const NwfNftState *state, const NwfRuleProgram *program,
+                gboolean *matches, GError **error)
 {
-    NftBackend *nft = (NftBackend *)backend;
     g_autoptr(NwfNftPort) port = nwf_nft_port_render(program, nft->counters, error);
-    const NwfNftPortState *state;
+    const NwfNftPortState *held;
 
     if (!port)
         return FALSE;
+    held = g_hash_table_lookup(state->ports, program->ifname);
+    *matches = state->tables && held && g_strcmp0(held->digest, port->digest) == 0;
+    for (guint i = 0; *matches && i < port->chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
+        *matches = g_hash_table_contains(held->chains[chain->table], chain->name);
+    }
+    return TRUE;
+}
+
+/* Every program of PROGRAMS against one load of the kernel's state. */
+static gboolean
+nft_ports_match(NwfBackend *backend, GPtrArray *programs, gboolean *matches, GError **error)
+{
+    NftBackend *nft = (NftBackend *)backend;
+
     /* a drift check must see the kernel, not what this process last wrote
      * (an external flush happens behind a long-lived daemon's back) */
     g_clear_pointer(&nft->state, nwf_nft_state_free);
     nft->state = nwf_nft_state_load(backend_ctx(nft), error);
     if (!nft->state)
         return FALSE;
-    state = g_hash_table_lookup(nft->state->ports, program->ifname);
-    *matches = nft->state->tables && state && g_strcmp0(state->digest, port->digest) == 0;
-    for (guint i = 0; *matches && i < port->chains->len; i++) {
-        const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
-        *matches = g_hash_table_contains(state->chains[chain->table], chain->name);
+    for (guint i = 0; i < programs->len; i++) {
+        if (!nft_state_holds(nft, nft->state, g_ptr_array_index(programs, i), &matches[i], error))
+            return FALSE;
     }
     return TRUE;
+}
+
+static gboolean
+nft_port_matches(NwfBackend *backend, const NwfRuleProgram *program, gboolean *matches,
+                 GError **error)
+{
+    g_autoptr(GPtrArray) one = g_ptr_array_new();
+
+    g_ptr_array_add(one, (gpointer)program);
+    return nft_ports_match(backend, one, matches, error);
 }
 
 static void
@@ -278,6 +360,7 @@ static const NwfBackendOps nft_ops = {
     .txn_commit = nft_txn_commit,
     .txn_abort = nft_txn_abort,
     .port_matches = nft_port_matches,
+    .ports_match = nft_ports_match,
     .free = nft_free,
 };
 
@@ -287,8 +370,6 @@ nwf_backend_nft_new(void)
     NftBackend *nft = g_new0(NftBackend, 1);
 
     nft->parent.ops = &nft_ops;
-    /* lets the command-line tools turn counters on without an option */
-    nft->counters = g_strcmp0(g_getenv("NWF_NFT_COUNTERS"), "1") == 0;
     return &nft->parent;
 }
 

@@ -76,12 +76,10 @@ typedef struct {
 } NwfNftState;
 
 NwfNftPortState *nwf_nft_port_state_new(void);
-NwfNftPortState *nwf_nft_port_state_copy(const NwfNftPortState *src);
 void nwf_nft_port_state_free(NwfNftPortState *state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfNftPortState, nwf_nft_port_state_free)
 
 NwfNftState *nwf_nft_state_new(void);
-NwfNftState *nwf_nft_state_copy(const NwfNftState *src);
 void nwf_nft_state_free(NwfNftState *state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfNftState, nwf_nft_state_free)
 

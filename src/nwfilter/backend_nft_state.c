@@ -44,23 +44,6 @@ nwf_nft_port_state_new(void)
     return state;
 }
 
-NwfNftPortState *
-nwf_nft_port_state_copy(const NwfNftPortState *src)
-{
-    NwfNftPortState *state = nwf_nft_port_state_new();
-
-    for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++) {
-        GHashTableIter iter;
-        gpointer name;
-        g_hash_table_iter_init(&iter, src->chains[t]);
-        while (g_hash_table_iter_next(&iter, &name, NULL))
-            g_hash_table_add(state->chains[t], g_strdup(name));
-    }
-    state->id = src->id;
-    state->digest = g_strdup(src->digest);
-    return state;
-}
-
 void
 nwf_nft_port_state_free(NwfNftPortState *state)
 {
@@ -79,20 +62,6 @@ nwf_nft_state_new(void)
 
     state->ports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify)nwf_nft_port_state_free);
-    return state;
-}
-
-NwfNftState *
-nwf_nft_state_copy(const NwfNftState *src)
-{
-    NwfNftState *state = nwf_nft_state_new();
-    GHashTableIter iter;
-    gpointer key, value;
-
-    state->tables = src->tables;
-    g_hash_table_iter_init(&iter, src->ports);
-    while (g_hash_table_iter_next(&iter, &key, &value))
-        g_hash_table_insert(state->ports, g_strdup(key), nwf_nft_port_state_copy(value));
     return state;
 }
 
