@@ -47,3 +47,25 @@ nwf_backend_new_by_name(const char *name, GError **error)
                   _("unknown firewall backend '%s' (use 'nftables' or 'ebiptables')"), name);
     return NULL;
 }
+
+gboolean
+nwf_backend_ports_match(NwfBackend *backend, GPtrArray *programs, gboolean *matches,
+                        GError **error)
+{
+    const NwfBackendOps *ops = backend->ops;
+
+    if (programs->len == 0)
+        return TRUE;
+    if (ops->ports_match)
+        return ops->ports_match(backend, programs, matches, error);
+    if (!ops->port_matches) {
+        nwf_error_set(error, NWF_ERR_OPERATION_UNSUPPORTED,
+                      _("the %s backend cannot compare its rules with the kernel"), ops->name);
+        return FALSE;
+    }
+    for (guint i = 0; i < programs->len; i++) {
+        if (!ops->port_matches(backend, g_ptr_array_index(programs, i), &matches[i], error))
+            return FALSE;
+    }
+    return TRUE;
+}

@@ -36,6 +36,11 @@ typedef struct {
      * Optional (NULL when unsupported). */
     gboolean (*port_matches)(NwfBackend *backend, const NwfRuleProgram *program,
                              gboolean *matches, GError **error);
+    /* The same check for every NwfRuleProgram* of PROGRAMS against one
+     * reading of the kernel: MATCHES[i] for PROGRAMS[i]. Optional; callers
+     * use nwf_backend_ports_match, which falls back to port_matches. */
+    gboolean (*ports_match)(NwfBackend *backend, GPtrArray *programs, gboolean *matches,
+                            GError **error);
 
     void (*free)(NwfBackend *backend);
 } NwfBackendOps;
@@ -55,3 +60,11 @@ NwfBackend *nwf_backend_nft_new(void);
 /* "nftables" / "ebiptables"; NULL name means the default (nftables when the
  * kernel supports it). Sets an error for unknown or unavailable backends. */
 NwfBackend *nwf_backend_new_by_name(const char *name, GError **error);
+
+/* Drift check of many ports in one round: MATCHES[i] says whether the kernel
+ * holds PROGRAMS[i] (NwfRuleProgram*) as compiled. With ports_match the
+ * kernel is read once for all of them, else port_matches runs per program.
+ * FALSE with an error when the kernel cannot be read or the backend cannot
+ * check at all. */
+gboolean nwf_backend_ports_match(NwfBackend *backend, GPtrArray *programs, gboolean *matches,
+                                 GError **error);

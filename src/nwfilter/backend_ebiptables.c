@@ -90,6 +90,13 @@ ebiptables_port_matches(NwfBackend *backend, const NwfRuleProgram *program, gboo
     return nwf_ebiptables_port_matches(program, matches, error);
 }
 
+static gboolean
+ebiptables_ports_match(NwfBackend *backend, GPtrArray *programs, gboolean *matches,
+                       GError **error)
+{
+    return nwf_ebiptables_ports_match(programs, matches, error);
+}
+
 static void
 ebiptables_free(NwfBackend *backend)
 {
@@ -106,6 +113,7 @@ static const NwfBackendOps ebiptables_ops = {
     .txn_commit = ebiptables_txn_commit,
     .txn_abort = ebiptables_txn_abort,
     .port_matches = ebiptables_port_matches,
+    .ports_match = ebiptables_ports_match,
     .free = ebiptables_free,
 };
 

@@ -261,29 +261,43 @@ saves_read(char **outputs, GError **error)
 }
 
 gboolean
-nwf_ebiptables_port_matches(const NwfRuleProgram *program, gboolean *matches, GError **error)
+nwf_ebiptables_ports_match(GPtrArray *programs, gboolean *matches, GError **error)
 {
     char *outputs[NWF_FW_LAST] = { NULL };
-    gboolean ok;
+    ChainVerdicts *chains[NWF_FW_LAST] = { NULL };
+    gboolean ok = TRUE;
 
-    if (!nwf_ebiptables_ifname_check(program->ifname, error))
+    for (guint p = 0; p < programs->len && ok; p++) {
+        const NwfRuleProgram *program = g_ptr_array_index(programs, p);
+        ok = nwf_ebiptables_ifname_check(program->ifname, error);
+    }
+    if (!ok || !saves_read(outputs, error)) {
+        for (guint t = 0; t < NWF_FW_LAST; t++)
+            g_free(outputs[t]);
         return FALSE;
-    ok = saves_read(outputs, error);
-    *matches = ok;
+    }
     for (guint t = 0; t < NWF_FW_LAST; t++) {
-        g_autoptr(GHashTable) chains = NULL;
-
-        if (ok && *matches) {
-            chains = verdicts_parse(outputs[t]);
-            if (t == NWF_FW_EBTABLES) {
-                for (guint d = 0; d < NWF_ETH_DIR_LAST; d++)
-                    *matches = *matches && eth_matches(chains, program, d);
-            } else {
-                *matches = ip_matches(chains, program,
-                                      t == NWF_FW_IPTABLES ? NWF_IP_V4 : NWF_IP_V6);
-            }
-        }
+        chains[t] = verdicts_parse(outputs[t]);
         g_free(outputs[t]);
     }
-    return ok;
+    for (guint p = 0; p < programs->len; p++) {
+        const NwfRuleProgram *program = g_ptr_array_index(programs, p);
+
+        matches[p] = ip_matches(chains[NWF_FW_IPTABLES], program, NWF_IP_V4) &&
+                     ip_matches(chains[NWF_FW_IP6TABLES], program, NWF_IP_V6);
+        for (guint d = 0; d < NWF_ETH_DIR_LAST; d++)
+            matches[p] = matches[p] && eth_matches(chains[NWF_FW_EBTABLES], program, d);
+    }
+    for (guint t = 0; t < NWF_FW_LAST; t++)
+        g_hash_table_unref(chains[t]);
+    return TRUE;
+}
+
+gboolean
+nwf_ebiptables_port_matches(const NwfRuleProgram *program, gboolean *matches, GError **error)
+{
+    g_autoptr(GPtrArray) one = g_ptr_array_new();
+
+    g_ptr_array_add(one, (gpointer)program);
+    return nwf_ebiptables_ports_match(one, matches, error);
 }

@@ -10,3 +10,7 @@
  * when the state cannot be read. */
 gboolean nwf_ebiptables_port_matches(const NwfRuleProgram *program, gboolean *matches,
                                      GError **error);
+/* The same check for every NwfRuleProgram* of PROGRAMS (MATCHES[i] for the i-th)
+ * against one reading of the three tables: each *-save tool runs once per
+ * call, however many ports are checked. */
+gboolean nwf_ebiptables_ports_match(GPtrArray *programs, gboolean *matches, GError **error);
