@@ -15,6 +15,7 @@ nwf_cmd_apply(int argc, char **argv)
 {
     NwfToolProgramOptions opts = { 0 };
     g_autofree char *backend_name = NULL;
+    gboolean counters = FALSE;
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) programs =
@@ -26,7 +27,7 @@ nwf_cmd_apply(int argc, char **argv)
     if (!nwf_tool_program_parse(argc, argv,
                                 N_("[BINDING.xml...] - enforce bindings in this network namespace"),
                                 N_("nftables or ebiptables (default: the best available)"),
-                                &backend_name, &opts, more) ||
+                                &backend_name, &counters, &opts, more) ||
         (more->len > 0 && !opts.binding)) {
         if (more->len > 0 && !opts.binding)
             fprintf(stderr, _("error: extra binding files need --binding\n"));
@@ -46,6 +47,10 @@ nwf_cmd_apply(int argc, char **argv)
     }
     if (programs->len == more->len + 1)
         backend = nwf_backend_new_by_name(backend_name, &error);
+    if (backend && !nwf_tool_program_set_counters(backend, counters, &error)) {
+        backend->ops->free(backend);
+        backend = NULL;
+    }
     if (backend) {
         NwfBackendTxn *txn = backend->ops->txn_begin(backend);
         ok = TRUE;

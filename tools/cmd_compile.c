@@ -31,6 +31,7 @@ nwf_cmd_compile(int argc, char **argv)
 {
     NwfToolProgramOptions opts = { 0 };
     g_autofree char *backend_name = NULL;
+    gboolean counters = FALSE;
     g_autoptr(GError) error = NULL;
     g_autoptr(NwfRuleProgram) program = NULL;
     g_autofree char *text = NULL;
@@ -39,11 +40,15 @@ nwf_cmd_compile(int argc, char **argv)
 
     if (!nwf_tool_program_parse(argc, argv, N_("- print the firewall commands for a binding"),
                                 N_("ebiptables (libvirt's command list) or nft"),
-                                &backend_name, &opts, NULL)) {
+                                &backend_name, &counters, &opts, NULL)) {
         nwf_tool_program_options_clear(&opts);
         return 2;
     }
     backend = render_backend(backend_name ? backend_name : "ebiptables", &error);
+    if (backend && !nwf_tool_program_set_counters(backend, counters, &error)) {
+        backend->ops->free(backend);
+        backend = NULL;
+    }
     if (backend) {
         program = nwf_tool_program_compile(&opts, NULL, &error);
         if (program)

@@ -9,7 +9,8 @@
 #include "nwfilter_cmds.h"
 
 /* Per-rule counters of one port (nftables backend; rules carry counters
- * when applied with counters enabled, e.g. NWF_NFT_COUNTERS=1). */
+ * when `nwfilter apply --counters` or the daemon's nft_counters = 1 put
+ * them there). */
 int
 nwf_cmd_stats(int argc, char **argv)
 {
@@ -39,7 +40,8 @@ nwf_cmd_stats(int argc, char **argv)
     }
     if (stats->len == 0) {
         fprintf(stderr, _("no counted rules for port '%s' (none installed, or installed without "
-                  "counters: apply with NWF_NFT_COUNTERS=1)\n"), port);
+                  "counters: apply with --counters, or set nft_counters = 1 in "
+                  "nwfilterd.conf)\n"), port);
         return 1;
     }
     printf("%12s %14s  %-24s %6s  %-20s %s\n", "PACKETS", "BYTES", "FILTER", "PRIO", "CHAIN",

@@ -6,6 +6,9 @@
 #include <glib/gi18n.h>
 
 #include "conf/binding_def.h"
+#ifdef NWF_HAVE_NFT_BACKEND
+#include "nwfilter/backend_nft.h"
+#endif
 #include "tool_program.h"
 #include "util/nwf_error.h"
 
@@ -40,10 +43,14 @@ nwf_tool_program_entries(NwfToolProgramOptions *opts)
 
 gboolean
 nwf_tool_program_parse(int argc, char **argv, const char *summary, const char *backend_help,
-                       char **backend, NwfToolProgramOptions *opts, GPtrArray *rest)
+                       char **backend, gboolean *counters, NwfToolProgramOptions *opts,
+                       GPtrArray *rest)
 {
     const GOptionEntry backend_entry[] = {
         { "backend", 0, 0, G_OPTION_ARG_STRING, backend, backend_help, N_("NAME") },
+        { "counters", 0, 0, G_OPTION_ARG_NONE, counters,
+          N_("Give every rule a packet and byte counter, read with 'nwfilter stats' "
+             "(nftables backend)"), NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(summary);
@@ -62,6 +69,25 @@ nwf_tool_program_parse(int argc, char **argv, const char *summary, const char *b
     }
     for (int i = 1; i < argc; i++)
         g_ptr_array_add(rest, g_strdup(argv[i]));
+    return TRUE;
+}
+
+gboolean
+nwf_tool_program_set_counters(NwfBackend *backend, gboolean counters, GError **error)
+{
+    gboolean nft = strcmp(backend->ops->name, "nftables") == 0;
+
+    if (!counters && !(nft && g_strcmp0(g_getenv("NWF_NFT_COUNTERS"), "1") == 0))
+        return TRUE;
+    if (!nft) {
+        nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
+                      _("--counters needs the nftables backend; the rules of the %s backend "
+                        "carry no counters"), backend->ops->name);
+        return FALSE;
+    }
+#ifdef NWF_HAVE_NFT_BACKEND
+    nwf_backend_nft_set_counters(backend, TRUE);
+#endif
     return TRUE;
 }
 

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "nwfilter/backend.h"
 #include "nwfilter/compile.h"
 #include "nwfilter/rule_program.h"
 
@@ -21,13 +22,20 @@ typedef struct {
 /* GOptionEntry list for the options above (NULL-terminated, static). */
 const GOptionEntry *nwf_tool_program_entries(NwfToolProgramOptions *opts);
 
-/* Parse ARGV (from the subcommand name on) into OPTS and *BACKEND (the
- * --backend value, NULL when absent; BACKEND_HELP describes it). Arguments
- * that are not options go to REST (char*, owned); with REST NULL they are
- * an error. Prints the problem and returns FALSE on bad usage. */
+/* Parse ARGV (from the subcommand name on) into OPTS, *BACKEND (the
+ * --backend value, NULL when absent; BACKEND_HELP describes it) and
+ * *COUNTERS (--counters). Arguments that are not options go to REST (char*,
+ * owned); with REST NULL they are an error. Prints the problem and returns
+ * FALSE on bad usage. */
 gboolean nwf_tool_program_parse(int argc, char **argv, const char *summary,
-                                const char *backend_help, char **backend,
+                                const char *backend_help, char **backend, gboolean *counters,
                                 NwfToolProgramOptions *opts, GPtrArray *rest);
+
+/* Give every rule BACKEND installs or prints a counter when COUNTERS
+ * (--counters) or NWF_NFT_COUNTERS=1 (the switch of earlier versions) asks
+ * for it. Only the nftables backend counts: --counters with another backend
+ * is an error, the environment variable is ignored there. */
+gboolean nwf_tool_program_set_counters(NwfBackend *backend, gboolean counters, GError **error);
 
 void nwf_tool_program_options_clear(NwfToolProgramOptions *opts);
 

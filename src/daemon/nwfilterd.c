@@ -22,6 +22,9 @@
 #include "daemon/nwfilterd_log.h"
 #include "daemon/nwfilterd_systemd.h"
 #include "nwfilter/backend.h"
+#ifdef NWF_HAVE_NFT_BACKEND
+#include "nwfilter/backend_nft.h"
+#endif
 #include "nwfilter/driver.h"
 #include "rpc/rpc_server.h"
 #include "util/nwf_error.h"
@@ -206,6 +209,22 @@ on_hangup(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* nft_counters = 1: every rule gets a counter, read with `nwfilter stats`.
+ * Set before the driver starts, so the rules applied at start count too. */
+static void
+enable_counters(NwfBackend *backend)
+{
+#ifdef NWF_HAVE_NFT_BACKEND
+    if (strcmp(backend->ops->name, "nftables") == 0) {
+        nwf_backend_nft_set_counters(backend, TRUE);
+        g_info("per-rule counters on");
+        return;
+    }
+#endif
+    g_warning("nft_counters is ignored: the %s backend keeps no per-rule counters",
+              backend->ops->name);
+}
+
 static int
 run(NwfDaemonConfig *config, GError **error)
 {
@@ -253,6 +272,8 @@ run(NwfDaemonConfig *config, GError **error)
     if (!backend)
         return 1;
     g_info("firewall backend: %s", backend->ops->name);
+    if (config->nft_counters)
+        enable_counters(backend);
     driver_config.config_dir = config->config_dir;
     driver_config.state_dir = config->state_dir;
     /* IP address learning keeps nwfilter.leases beside the state dir, where

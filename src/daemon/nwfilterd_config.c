@@ -15,6 +15,7 @@ nwf_daemon_config_init(NwfDaemonConfig *config)
     config->socket_dir = g_strdup("/run/libvirt");
     config->config_dir = g_strdup("/etc/libvirt/nwfilter");
     config->state_dir = g_strdup("/run/libvirt/nwfilter-binding");
+    config->nft_counters = 0;
     config->log_level = 3;
     config->keepalive_interval = 5;
     config->keepalive_count = 5;
@@ -45,6 +46,7 @@ typedef struct {
 
 static const KeyInfo keys[] = {
     { "firewall_backend", KEY_STRING, G_STRUCT_OFFSET(NwfDaemonConfig, backend), 0, 0 },
+    { "nft_counters", KEY_UINT, G_STRUCT_OFFSET(NwfDaemonConfig, nft_counters), 0, 1 },
     { "config_dir", KEY_STRING, G_STRUCT_OFFSET(NwfDaemonConfig, config_dir), 0, 0 },
     { "state_dir", KEY_STRING, G_STRUCT_OFFSET(NwfDaemonConfig, state_dir), 0, 0 },
     { "socket_dir", KEY_STRING, G_STRUCT_OFFSET(NwfDaemonConfig, socket_dir), 0, 0 },

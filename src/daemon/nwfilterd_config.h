@@ -12,6 +12,7 @@ typedef struct {
     char *config_dir;          /* filter XML files */
     char *state_dir;           /* binding status files */
     char *backend;             /* "nftables" / "ebiptables"; NULL: best available */
+    guint nft_counters;        /* 1: a counter on every nftables rule (nwfilter stats) */
     guint log_level;           /* 1 debug, 2 info, 3 warning, 4 error */
     guint keepalive_interval;
     guint keepalive_count;
