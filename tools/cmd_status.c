@@ -28,24 +28,84 @@ typedef struct {
     guint errors;
 } StatusCount;
 
-static void
-status_check(NwfBackend *backend, const char *portdev, NwfRuleProgram *program,
-             const GError *compile_error, StatusCount *count)
-{
-    g_autoptr(GError) error = NULL;
-    gboolean matches = FALSE;
+/* One binding of a run: compiled (ERROR NULL, not ABSENT), or why not. */
+typedef struct {
+    char *portdev;
+    char *error;
+    gboolean absent;
+} StatusEntry;
 
-    if (!program) {
-        printf("%s error: %s\n", portdev, compile_error->message);
-        count->errors++;
-    } else if (!backend->ops->port_matches(backend, program, &matches, &error)) {
-        printf("%s error: %s\n", portdev, error->message);
-        count->errors++;
-    } else if (!matches) {
-        printf("%s drift\n", portdev);
-        count->drift++;
-    } else {
-        printf("%s present\n", portdev);
+/* The bindings of one run, in output order; their compiled programs are
+ * checked together, against one reading of the kernel. */
+typedef struct {
+    GArray *entries;            /* StatusEntry */
+    GPtrArray *programs;        /* NwfRuleProgram*, of the compiled entries in order */
+} StatusRound;
+
+static void
+status_entry_clear(gpointer data)
+{
+    StatusEntry *entry = data;
+
+    g_free(entry->portdev);
+    g_free(entry->error);
+}
+
+static void
+status_round_init(StatusRound *round)
+{
+    round->entries = g_array_new(FALSE, TRUE, sizeof(StatusEntry));
+    g_array_set_clear_func(round->entries, status_entry_clear);
+    round->programs = g_ptr_array_new_with_free_func((GDestroyNotify)nwf_rule_program_free);
+}
+
+static void
+status_round_clear(StatusRound *round)
+{
+    g_array_unref(round->entries);
+    g_ptr_array_unref(round->programs);
+}
+
+/* Queue PORTDEV: its PROGRAM (owned), or COMPILE_ERROR, or neither when
+ * the device is absent. */
+static void
+status_round_add(StatusRound *round, const char *portdev, NwfRuleProgram *program,
+                 const GError *compile_error)
+{
+    StatusEntry entry = { g_strdup(portdev), NULL, !program && !compile_error };
+
+    if (program)
+        g_ptr_array_add(round->programs, program);
+    else if (compile_error)
+        entry.error = g_strdup(compile_error->message);
+    g_array_append_val(round->entries, entry);
+}
+
+/* One line per queued binding; the kernel is read once for all of them. */
+static void
+status_round_report(NwfBackend *backend, StatusRound *round, StatusCount *count)
+{
+    g_autofree gboolean *matches = g_new0(gboolean, round->programs->len + 1);
+    g_autoptr(GError) error = NULL;
+    gboolean read = nwf_backend_ports_match(backend, round->programs, matches, &error);
+    guint p = 0;
+
+    for (guint i = 0; i < round->entries->len; i++) {
+        const StatusEntry *entry = &g_array_index(round->entries, StatusEntry, i);
+        gboolean compiled = !entry->absent && !entry->error;
+
+        if (entry->absent) {
+            printf("%s absent\n", entry->portdev);
+        } else if (!compiled || !read) {
+            printf("%s error: %s\n", entry->portdev, compiled ? error->message : entry->error);
+            count->errors++;
+        } else if (!matches[p]) {
+            printf("%s drift\n", entry->portdev);
+            count->drift++;
+        } else {
+            printf("%s present\n", entry->portdev);
+        }
+        p += compiled;
     }
 }
 
@@ -58,8 +118,7 @@ status_lookup(const char *name, gpointer store)
 /* The daemon's view: every binding of STATE_DIR with the filters of
  * CONFIG_DIR. FALSE when the directories cannot be read. */
 static gboolean
-status_daemon_dirs(NwfBackend *backend, const char *config_dir, const char *state_dir,
-                   StatusCount *count)
+status_daemon_dirs(const char *config_dir, const char *state_dir, StatusRound *round)
 {
     g_autoptr(NwfFilterStore) filters = nwf_filter_store_new(config_dir);
     g_autoptr(NwfBindingStore) bindings = nwf_binding_store_new(state_dir);
@@ -73,15 +132,15 @@ status_daemon_dirs(NwfBackend *backend, const char *config_dir, const char *stat
     list = nwf_binding_store_list(bindings);
     for (guint i = 0; i < list->len; i++) {
         const NwfBindingDef *binding = g_ptr_array_index(list, i);
-        g_autoptr(NwfRuleProgram) program = NULL;
+        NwfRuleProgram *program;
         g_autoptr(GError) cause = NULL;
 
         if (if_nametoindex(binding->portdev) == 0) {
-            printf("%s absent\n", binding->portdev);
+            status_round_add(round, binding->portdev, NULL, NULL);
             continue;
         }
         program = nwf_compile_binding(binding, status_lookup, filters, NULL, NULL, &cause);
-        status_check(backend, binding->portdev, program, cause, count);
+        status_round_add(round, binding->portdev, program, cause);
     }
     return TRUE;
 }
@@ -108,6 +167,7 @@ nwf_cmd_status(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     NwfBackend *backend = NULL;
     StatusCount count = { 0 };
+    StatusRound round;
     gboolean ok = TRUE;
 
     g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
@@ -134,18 +194,22 @@ nwf_cmd_status(int argc, char **argv)
         fprintf(stderr, _("error: %s\n"), error->message);
         ok = FALSE;
     }
+    status_round_init(&round);
     if (ok && state_dir)
-        ok = status_daemon_dirs(backend, config_dir, state_dir, &count);
+        ok = status_daemon_dirs(config_dir, state_dir, &round);
     for (int i = 0; ok && (opts.binding || opts.filter) && i < argc; i++) {
         NwfToolProgramOptions one = opts;
-        g_autoptr(NwfRuleProgram) program = NULL;
+        NwfRuleProgram *program;
         g_autoptr(GError) cause = NULL;
 
         if (i > 0)
             one.binding = argv[i];
         program = nwf_tool_program_compile(&one, NULL, &cause);
-        status_check(backend, program ? program->ifname : one.binding, program, cause, &count);
+        status_round_add(&round, program ? program->ifname : one.binding, program, cause);
     }
+    if (ok)
+        status_round_report(backend, &round, &count);
+    status_round_clear(&round);
     if (backend)
         backend->ops->free(backend);
     nwf_tool_program_options_clear(&opts);

@@ -210,6 +210,30 @@ nwf_driver_compile_affected(NwfDriver *driver, const char *filter,
 
 /* ---- life cycle ---- */
 
+/* Remove from PROGRAMS those the kernel already holds as compiled, checked
+ * in one round (one reading of the kernel for all of them). When the
+ * backend cannot check or the kernel cannot be read, all stay. */
+static void
+nwf_driver_drop_matching(NwfDriver *driver, GPtrArray *programs)
+{
+    const NwfBackendOps *ops = driver->backend->ops;
+    g_autofree gboolean *matches = NULL;
+    g_autoptr(GError) cause = NULL;
+
+    if (programs->len == 0 || (!ops->ports_match && !ops->port_matches))
+        return;
+    matches = g_new0(gboolean, programs->len);
+    if (!nwf_backend_ports_match(driver->backend, programs, matches, &cause)) {
+        g_warning("cannot compare the rules in the kernel with the bindings (%s): "
+                  "applying them all", cause->message);
+        return;
+    }
+    for (guint i = programs->len; i-- > 0;) {
+        if (matches[i])
+            g_ptr_array_remove_index(programs, i);
+    }
+}
+
 /* Bring the kernel in line with the bindings. DROP_GONE: forget bindings
  * whose device has gone (start-up). Programs the kernel already holds are
  * skipped when the backend can tell; *N_APPLIED (may be NULL) counts the
@@ -219,7 +243,6 @@ nwf_driver_compile_affected(NwfDriver *driver, const char *filter,
 static gboolean
 nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, guint *n_applied, GError **error)
 {
-    const NwfBackendOps *ops = driver->backend->ops;
     g_autoptr(GPtrArray) bindings = nwf_binding_store_list(driver->bindings);
     g_autoptr(GPtrArray) programs =
         g_ptr_array_new_with_free_func((GDestroyNotify)nwf_rule_program_free);
@@ -230,7 +253,6 @@ nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, guint *n_applied, GE
     for (guint i = 0; i < bindings->len; i++) {
         const NwfBindingDef *binding = g_ptr_array_index(bindings, i);
         g_autoptr(NwfRuleProgram) program = NULL;
-        gboolean matches = FALSE;
 
         if (!nwf_driver_port_exists(driver, binding->portdev)) {
             if (drop_gone)
@@ -249,11 +271,9 @@ nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, guint *n_applied, GE
             failed++;
             continue;
         }
-        if (ops->port_matches &&
-            ops->port_matches(driver->backend, program, &matches, NULL) && matches)
-            continue;
         g_ptr_array_add(programs, g_steal_pointer(&program));
     }
+    nwf_driver_drop_matching(driver, programs);
 
     if (n_applied)
         *n_applied = programs->len;

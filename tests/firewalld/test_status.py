@@ -9,6 +9,7 @@ present; after `nwfilter apply` both are present again (exit 0). Compiling
 a filter that differs from what is applied is drift too."""
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,30 @@ DAMAGE = {
 }
 
 
+def save_runs(tmp, tool):
+    """How often each *-save tool runs during one `nwfilter status` (TOOL),
+    counted by wrappers put first on PATH."""
+    wrap = os.path.join(tmp, "wrap")
+    os.makedirs(wrap, exist_ok=True)
+    log = os.path.join(tmp, "save-runs")
+    for name in ("ebtables-save", "iptables-save", "ip6tables-save"):
+        path = os.path.join(wrap, name)
+        with open(path, "w") as f:
+            f.write('#!/bin/sh\necho %s >> "%s"\nexec %s "$@"\n'
+                    % (name, log, shutil.which(name)))
+        os.chmod(path, 0o755)
+    saved = os.environ["PATH"]
+    os.environ["PATH"] = wrap + os.pathsep + saved
+    try:
+        tool("status")
+    finally:
+        os.environ["PATH"] = saved
+    with open(log) as f:
+        names = f.read().split()
+    os.unlink(log)
+    return {n: names.count(n) for n in set(names)}
+
+
 def inner():
     tap = nn.Tap()
     tmp = tempfile.mkdtemp(prefix="nwf-firewalld-status-")
@@ -89,6 +114,10 @@ def inner():
     status_is(1, ["st0 drift", "st1 drift"], "nothing applied yet: both drift")
     tap.ok(tool("apply").returncode == 0, "apply both")
     status_is(0, ["st0 present", "st1 present"], "applied: both present")
+    if BACKEND == "ebiptables":
+        runs = save_runs(tmp, tool)
+        tap.ok(runs == {"ebtables-save": 1, "iptables-save": 1, "ip6tables-save": 1},
+               "one status round reads each table once for both bindings", repr(runs))
     write_filter(CHANGED)
     status_is(1, ["st0 drift", "st1 drift"], "filter changed since the apply: both drift")
     write_filter(FILTER)
