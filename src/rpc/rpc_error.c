@@ -70,7 +70,7 @@ nwf_rpc_error_set_gerror(NwfRpcError *err, const GError *error)
     gsize len = strlen(error->message);
     g_autofree char *detail = NULL;
 
-    if (error->domain != NWF_ERROR) {
+    if (!nwf_error_is_ours(error)) {
         nwf_rpc_error_set(err, NWF_ERR_INTERNAL_ERROR, NWF_DOMAIN_NWFILTER, error->message);
         return;
     }
@@ -78,9 +78,10 @@ nwf_rpc_error_set_gerror(NwfRpcError *err, const GError *error)
     if (len >= head + tail && strncmp(error->message, tmpl, head) == 0 &&
         strcmp(error->message + len - tail, hole + 2) == 0) {
         detail = g_strndup(error->message + head, len - head - tail);
-        error_fill(err, code, nwf_error_domain_for(code), g_strdup(error->message), tmpl, detail);
+        error_fill(err, code, nwf_error_domain_of(error), g_strdup(error->message), tmpl,
+                   detail);
     } else {
-        error_fill(err, code, nwf_error_domain_for(code), g_strdup(error->message),
+        error_fill(err, code, nwf_error_domain_of(error), g_strdup(error->message),
                    "%s", error->message);
     }
 }

@@ -8,6 +8,7 @@
 #include "nwf_error.h"
 
 G_DEFINE_QUARK(nwf-error-quark, nwf_error)
+G_DEFINE_QUARK(nwf-firewall-error-quark, nwf_firewall_error)
 
 static const char *
 nwf_error_template_english(NwfErrorCode code)
@@ -69,10 +70,11 @@ nwf_error_set_literal(GError **error, NwfErrorCode code, const char *message)
     g_set_error_literal(error, NWF_ERROR, code, message);
 }
 
-void
-nwf_error_set(GError **error, NwfErrorCode code, const char *fmt, ...)
+/* Set *ERROR in DOMAIN to CODE's template with the printf-formatted detail
+ * spliced in. */
+static void
+error_set_valist(GError **error, GQuark domain, NwfErrorCode code, const char *fmt, va_list ap)
 {
-    va_list ap;
     g_autofree char *detail = NULL;
     g_autofree char *message = NULL;
     const char *tmpl;
@@ -80,21 +82,52 @@ nwf_error_set(GError **error, NwfErrorCode code, const char *fmt, ...)
 
     if (!error)
         return;
-    va_start(ap, fmt);
     detail = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-
     /* The template holds exactly one "%s"; splice without a format call. */
     tmpl = nwf_error_template(code);
     hole = strstr(tmpl, "%s");
     message = g_strdup_printf("%.*s%s%s", (int)(hole - tmpl), tmpl, detail, hole + 2);
-    g_set_error_literal(error, NWF_ERROR, code, message);
+    g_set_error_literal(error, domain, code, message);
+}
+
+void
+nwf_error_set(GError **error, NwfErrorCode code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    error_set_valist(error, NWF_ERROR, code, fmt, ap);
+    va_end(ap);
+}
+
+void
+nwf_error_set_firewall(GError **error, NwfErrorCode code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    error_set_valist(error, NWF_FIREWALL_ERROR, code, fmt, ap);
+    va_end(ap);
+}
+
+gboolean
+nwf_error_is_ours(const GError *error)
+{
+    return error && (error->domain == NWF_ERROR || error->domain == NWF_FIREWALL_ERROR);
 }
 
 NwfErrorCode
 nwf_error_code(const GError *error)
 {
-    if (error && error->domain == NWF_ERROR)
+    if (nwf_error_is_ours(error))
         return (NwfErrorCode)error->code;
     return NWF_ERR_INTERNAL_ERROR;
+}
+
+NwfErrorDomain
+nwf_error_domain_of(const GError *error)
+{
+    if (error && error->domain == NWF_FIREWALL_ERROR)
+        return NWF_DOMAIN_FIREWALL;
+    return nwf_error_domain_for(nwf_error_code(error));
 }

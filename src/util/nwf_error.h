@@ -1,12 +1,18 @@
 /* Errors carry libvirt's error code (virErrorNumber) and are reported with
  * libvirt's message template, so the RPC layer and the tools can pass them on
- * unchanged. The GError code is the libvirt code; the domain is derived. */
+ * unchanged. The GError code is the libvirt code. The libvirt domain follows
+ * from the code for NWF_ERROR; NWF_FIREWALL_ERROR marks the failures libvirt
+ * raises in its firewall layer, which it reports under the FIREWALL domain
+ * (spec/libvirt-rpc.md section 5). */
 #pragma once
 
 #include <glib.h>
 
 #define NWF_ERROR (nwf_error_quark())
 GQuark nwf_error_quark(void);
+
+#define NWF_FIREWALL_ERROR (nwf_firewall_error_quark())
+GQuark nwf_firewall_error_quark(void);
 
 /* libvirt's virErrorNumber values that this project produces. */
 typedef enum {
@@ -47,7 +53,14 @@ typedef enum {
 void nwf_error_set(GError **error, NwfErrorCode code, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 
-/* The same, with the message taken verbatim (no template). */
+/* As nwf_error_set(), for the firewall refusing rules (a failed
+ * ebtables/iptables run, a refused nftables batch): NWF_FIREWALL_ERROR,
+ * reported under libvirt's FIREWALL domain as libvirt's own "Failed to apply
+ * firewall rules" is. */
+void nwf_error_set_firewall(GError **error, NwfErrorCode code, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* nwf_error_set() without a format: the message taken verbatim. */
 void nwf_error_set_literal(GError **error, NwfErrorCode code, const char *message);
 
 /* The template for CODE, with "%s" where the detail goes. */
@@ -56,5 +69,12 @@ const char *nwf_error_template(NwfErrorCode code);
 /* The libvirt error domain a code is reported under. */
 NwfErrorDomain nwf_error_domain_for(NwfErrorCode code);
 
-/* The code of ERROR when it is an NWF_ERROR, otherwise INTERNAL_ERROR. */
+/* Whether ERROR is one of ours (NWF_ERROR or NWF_FIREWALL_ERROR). */
+gboolean nwf_error_is_ours(const GError *error);
+
+/* The code of ERROR when it is one of ours, otherwise INTERNAL_ERROR. */
 NwfErrorCode nwf_error_code(const GError *error);
+
+/* The libvirt error domain ERROR goes out under: FIREWALL for
+ * NWF_FIREWALL_ERROR, otherwise that of its code. */
+NwfErrorDomain nwf_error_domain_of(const GError *error);

@@ -1,8 +1,8 @@
 """The rule for translatable messages, as a check over C sources.
 
 User-facing messages are the errors a person reads: the message argument of
-nwf_error_set(), nwf_error_set_literal(), g_set_error(), g_set_error_literal(),
-g_printerr() and fprintf(stderr, ...). Every string literal with a letter in
+nwf_error_set(), nwf_error_set_firewall(), nwf_error_set_literal(),
+g_set_error(), g_set_error_literal(), g_printerr() and fprintf(stderr, ...). Every string literal with a letter in
 that argument or in the values substituted into it (also inside a ?: or a
 concatenation) must be wrapped in _(), or in N_() where the string is
 translated later. Literals without letters ("%s", "%s: %s\\n") pass, and so
@@ -14,6 +14,7 @@ import re
 # Call name -> index of the message argument (0-based).
 MESSAGE_ARG = {
     'nwf_error_set': 2,
+    'nwf_error_set_firewall': 2,
     'nwf_error_set_literal': 2,
     'g_set_error': 3,
     'g_set_error_literal': 3,
