@@ -173,16 +173,8 @@ compile_live(const char *socket_path, const char *port, char **vars, NwfCompileI
     g_autoptr(NwfParams) extra = nwf_params_new();
     g_autoptr(NwfBindingDef) binding = NULL;
 
-    for (guint i = 0; vars && vars[i]; i++) {
-        const char *eq = strchr(vars[i], '=');
-        g_autofree char *name = eq ? g_strndup(vars[i], (gsize)(eq - vars[i])) : NULL;
-        if (!eq || !nwf_params_add(extra, name, eq + 1)) {
-            nwf_error_set(error, NWF_ERR_INVALID_ARG,
-                          _("bad --var '%s': expected NAME=VALUE with NAME of [A-Za-z0-9_] "
-                            "and VALUE of [A-Za-z0-9_.:]"), vars[i]);
-            return NULL;
-        }
-    }
+    if (!nwf_tool_program_parse_vars(vars, extra, error))
+        return NULL;
     binding = nwf_trace_live_fetch(socket_path, port, filters, error);
     if (!binding)
         return NULL;

@@ -1,16 +1,14 @@
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
 
-#include <libxml/relaxng.h>
-
 #include "conf/binding_def.h"
 #include "conf/nwfilter_def.h"
+#include "nwfilter/driver_schema.h"
 #include "nwfilter_cmds.h"
 #include "util/nwf_error.h"
 
@@ -26,61 +24,19 @@ schema_dir(void)
     return NWF_SCHEMA_DIR;
 }
 
-static void
-collect_rng_error(void *data, const char *fmt, ...)
-{
-    GString *messages = data;
-    va_list ap;
-
-    va_start(ap, fmt);
-    g_string_append_vprintf(messages, fmt, ap);
-    va_end(ap);
-}
-
-/* RelaxNG check of the document against our schema. */
+/* RelaxNG check of the document against our schema (libvirt's message,
+ * without the trailing newline of libxml2's last line). */
 static gboolean
-validate_schema(const char *data, gsize len, gboolean binding, GError **error)
+validate_schema(const char *data, gboolean binding, GError **error)
 {
     g_autofree char *path = g_build_filename(schema_dir(), binding ? "nwfilterbinding.rng"
                                                                    : "nwfilter.rng", NULL);
-    g_autoptr(GString) messages = g_string_new(NULL);
-    xmlRelaxNGParserCtxtPtr pctxt;
-    xmlRelaxNGPtr schema;
-    xmlRelaxNGValidCtxtPtr vctxt;
-    xmlDocPtr doc;
-    int rc;
 
-    pctxt = xmlRelaxNGNewParserCtxt(path);
-    xmlRelaxNGSetParserErrors(pctxt, collect_rng_error, collect_rng_error, messages);
-    schema = xmlRelaxNGParse(pctxt);
-    xmlRelaxNGFreeParserCtxt(pctxt);
-    if (!schema) {
-        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA, _("cannot load schema %s: %s"), path,
-                      g_strchomp(messages->str));
-        return FALSE;
-    }
-    /* The content was already parsed safely; parse again for the validator
-     * with the same hardening (no network, no entity substitution). */
-    doc = xmlReadMemory(data, (int)len, "(document)", "UTF-8",
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        xmlRelaxNGFree(schema);
-        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA,
-                      _("Unable to validate doc against %s"), path);
-        return FALSE;
-    }
-    vctxt = xmlRelaxNGNewValidCtxt(schema);
-    xmlRelaxNGSetValidErrors(vctxt, collect_rng_error, collect_rng_error, messages);
-    rc = xmlRelaxNGValidateDoc(vctxt, doc);
-    xmlRelaxNGFreeValidCtxt(vctxt);
-    xmlRelaxNGFree(schema);
-    xmlFreeDoc(doc);
-    if (rc != 0) {
-        nwf_error_set(error, NWF_ERR_XML_INVALID_SCHEMA, _("Unable to validate doc against %s\n%s"),
-                      path, g_strchomp(messages->str));
-        return FALSE;
-    }
-    return TRUE;
+    if (nwf_driver_schema_validate_file(path, data, error))
+        return TRUE;
+    if (error && *error)
+        g_strchomp((*error)->message);
+    return FALSE;
 }
 
 static gboolean
@@ -95,7 +51,7 @@ validate_one(const char *data, gsize len, gboolean binding, gboolean schema, GEr
         if (!def)
             return FALSE;
     }
-    return !schema || validate_schema(data, len, binding, error);
+    return !schema || validate_schema(data, binding, error);
 }
 
 /* Exit 0 when every FILE is valid; otherwise print libvirt's message for
@@ -150,7 +106,7 @@ nwf_cmd_validate(int argc, char **argv)
         if (verbose) {
             NwfErrorCode code = nwf_error_code(error);
             fprintf(stderr, _("%s: error: %s (code %d, domain %d)\n"), argv[i], error->message,
-                    (int)code, (int)nwf_error_domain_for(code));
+                    (int)code, (int)nwf_error_domain_of(error));
         } else {
             fprintf(stderr, _("error: %s\n"), error->message);
         }

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "conf/binding_def.h"
+#include "nwfilter/trace_filters.h"
 #ifdef NWF_HAVE_NFT_BACKEND
 #include "nwfilter/backend_nft.h"
 #endif
@@ -102,61 +103,8 @@ nwf_tool_program_options_clear(NwfToolProgramOptions *opts)
     g_clear_pointer(&opts->vars, g_strfreev);
 }
 
-static const char *
-stock_dir(void)
-{
-    const char *env = g_getenv("NWF_STOCK_FILTER_DIR");
-
-    if (env && *env)
-        return env;
-    if (g_file_test(NWF_SOURCE_STOCK_FILTER_DIR, G_FILE_TEST_IS_DIR))
-        return NWF_SOURCE_STOCK_FILTER_DIR;
-    return NWF_STOCK_FILTER_DIR;
-}
-
-/* Filters by name, loaded lazily from DIR/NAME.xml in directory order. */
-typedef struct {
-    GPtrArray *dirs;             /* char* */
-    GHashTable *defs;            /* name -> NwfFilterDef* (NULL: looked up, absent) */
-    GError *error;               /* first parse error, reported if lookup fails */
-} FilterLookup;
-
-static const NwfFilterDef *
-lookup_filter(const char *name, gpointer data)
-{
-    FilterLookup *lookup = data;
-    gpointer found;
-
-    if (g_hash_table_lookup_extended(lookup->defs, name, NULL, &found))
-        return found;
-    for (guint i = 0; i < lookup->dirs->len && !found; i++) {
-        g_autofree char *file = g_strconcat(name, ".xml", NULL);
-        g_autofree char *path = g_build_filename(g_ptr_array_index(lookup->dirs, i), file, NULL);
-        g_autoptr(GError) error = NULL;
-        NwfFilterDef *def;
-
-        /* a name with a path separator never names a file of ours */
-        if (strchr(name, '/') || !g_file_test(path, G_FILE_TEST_IS_REGULAR))
-            continue;
-        def = nwf_filter_def_parse_file(path, &error);
-        if (!def) {
-            if (!lookup->error)
-                lookup->error = g_error_new(error->domain, error->code, "%s: %s", path,
-                                            error->message);
-            continue;
-        }
-        if (strcmp(def->name, name) != 0) {
-            nwf_filter_def_free(def);
-            continue;
-        }
-        found = def;
-    }
-    g_hash_table_insert(lookup->defs, g_strdup(name), found);
-    return found;
-}
-
-static gboolean
-parse_vars(char **vars, NwfParams *params, GError **error)
+gboolean
+nwf_tool_program_parse_vars(char **vars, NwfParams *params, GError **error)
 {
     for (guint i = 0; vars && vars[i]; i++) {
         const char *eq = strchr(vars[i], '=');
@@ -190,11 +138,10 @@ nwf_tool_program_compile(const NwfToolProgramOptions *opts, NwfCompileInfo *info
 {
     g_autoptr(NwfParams) extra = nwf_params_new();
     g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GHashTable) defs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                                       (GDestroyNotify)nwf_filter_def_free);
+    g_autoptr(NwfTraceFilters) filters = NULL;
     g_autoptr(NwfBindingDef) binding = NULL;
-    g_autoptr(NwfFilterDef) top = NULL;
-    FilterLookup lookup = { dirs, defs, NULL };
+    NwfFilterDef *top;
+    const GError *file_error;
     NwfRuleProgram *program;
     guint8 mac[6];
 
@@ -202,7 +149,7 @@ nwf_tool_program_compile(const NwfToolProgramOptions *opts, NwfCompileInfo *info
         nwf_error_set(error, NWF_ERR_INVALID_ARG, "%s", _("give either --binding or --filter"));
         return NULL;
     }
-    if (!parse_vars(opts->vars, extra, error))
+    if (!nwf_tool_program_parse_vars(opts->vars, extra, error))
         return NULL;
     if (opts->filter) {
         /* libvirt's harness resolves filterrefs next to the filter file */
@@ -211,13 +158,17 @@ nwf_tool_program_compile(const NwfToolProgramOptions *opts, NwfCompileInfo *info
     for (guint i = 0; opts->filter_dirs && opts->filter_dirs[i]; i++)
         g_ptr_array_add(dirs, g_strdup(opts->filter_dirs[i]));
     if (!opts->no_stock)
-        g_ptr_array_add(dirs, g_strdup(stock_dir()));
+        g_ptr_array_add(dirs, g_strdup(nwf_trace_filters_stock_dir()));
+    g_ptr_array_add(dirs, NULL);
+    /* a broken copy in a --filter-dir leaves the stock filter in charge */
+    filters = nwf_trace_filters_new_lenient((const char *const *)dirs->pdata);
 
     if (opts->binding) {
         binding = nwf_binding_def_parse_file(opts->binding, error);
         if (!binding)
             return NULL;
-        program = nwf_compile_binding(binding, lookup_filter, &lookup, extra, info, error);
+        program = nwf_compile_binding(binding, nwf_trace_filters_lookup, filters, extra, info,
+                                      error);
     } else {
         NwfCompileInput input = { 0 };
         if (!opts->port) {
@@ -232,20 +183,18 @@ nwf_tool_program_compile(const NwfToolProgramOptions *opts, NwfCompileInfo *info
         if (!top)
             return NULL;
         input.filter = top->name;
-        g_hash_table_insert(defs, g_strdup(input.filter), top);
-        top = NULL;
+        nwf_trace_filters_add(filters, top);
         input.ifname = opts->port;
         input.mac = opts->mac ? mac : NULL;
         input.extra = extra;
-        input.lookup = lookup_filter;
-        input.lookup_data = &lookup;
+        input.lookup = nwf_trace_filters_lookup;
+        input.lookup_data = filters;
         program = nwf_compile(&input, info, error);
     }
-    if (!program && lookup.error && error && *error &&
-        strstr((*error)->message, "is missing")) {
+    file_error = nwf_trace_filters_error(filters);
+    if (!program && file_error && error && *error && strstr((*error)->message, "is missing")) {
         /* a referenced filter that failed to parse is more useful to see */
-        g_prefix_error(error, "%s; ", lookup.error->message);
+        g_prefix_error(error, "%s; ", file_error->message);
     }
-    g_clear_error(&lookup.error);
     return program;
 }

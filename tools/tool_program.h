@@ -39,6 +39,10 @@ gboolean nwf_tool_program_set_counters(NwfBackend *backend, gboolean counters, G
 
 void nwf_tool_program_options_clear(NwfToolProgramOptions *opts);
 
+/* Add each NAME=VALUE of VARS (--var) to PARAMS; a repeated name makes a
+ * list. */
+gboolean nwf_tool_program_parse_vars(char **vars, NwfParams *params, GError **error);
+
 /* Compile what OPTS name. INFO (may be NULL) as for nwf_compile(). */
 NwfRuleProgram *nwf_tool_program_compile(const NwfToolProgramOptions *opts,
                                          NwfCompileInfo *info, GError **error);

@@ -33,6 +33,13 @@ gboolean
 nwf_driver_schema_validate(const char *schema, const char *xml, GError **error)
 {
     g_autofree char *path = nwf_driver_schema_path(schema);
+
+    return nwf_driver_schema_validate_file(path, xml, error);
+}
+
+gboolean
+nwf_driver_schema_validate_file(const char *path, const char *xml, GError **error)
+{
     g_autoptr(GString) messages = g_string_new(NULL);
     xmlRelaxNGParserCtxtPtr pctxt;
     xmlRelaxNGPtr rng;

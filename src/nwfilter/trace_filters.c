@@ -12,6 +12,7 @@ struct _NwfTraceFilters {
     GStrv dirs;
     GHashTable *loaded;          /* name -> NwfFilterDef*, NULL value: not found */
     GError *error;
+    gboolean lenient;            /* a bad file: try the next directory */
 };
 
 NwfTraceFilters *
@@ -22,6 +23,15 @@ nwf_trace_filters_new(const char *const *dirs)
     filters->dirs = g_strdupv((char **)dirs);
     filters->loaded = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify)nwf_filter_def_free);
+    return filters;
+}
+
+NwfTraceFilters *
+nwf_trace_filters_new_lenient(const char *const *dirs)
+{
+    NwfTraceFilters *filters = nwf_trace_filters_new(dirs);
+
+    filters->lenient = TRUE;
     return filters;
 }
 
@@ -52,20 +62,17 @@ load(NwfTraceFilters *filters, const char *name)
         if (!g_file_test(path, G_FILE_TEST_EXISTS))
             continue;
         def = nwf_filter_def_parse_file(path, &error);
-        if (!def) {
-            if (!filters->error)
-                nwf_error_set(&filters->error, NWF_ERR_OPERATION_FAILED, _("cannot load %s: %s"),
-                              path, error->message);
+        if (def && strcmp(def->name, name) == 0)
+            return def;
+        if (!filters->error && !def)
+            nwf_error_set(&filters->error, NWF_ERR_OPERATION_FAILED, _("cannot load %s: %s"),
+                          path, error->message);
+        else if (!filters->error)
+            nwf_error_set(&filters->error, NWF_ERR_OPERATION_FAILED,
+                          _("%s holds filter '%s', not '%s'"), path, def->name, name);
+        nwf_filter_def_free(def);
+        if (!filters->lenient)
             return NULL;
-        }
-        if (strcmp(def->name, name) != 0) {
-            if (!filters->error)
-                nwf_error_set(&filters->error, NWF_ERR_OPERATION_FAILED,
-                              _("%s holds filter '%s', not '%s'"), path, def->name, name);
-            nwf_filter_def_free(def);
-            return NULL;
-        }
-        return def;
     }
     return NULL;
 }

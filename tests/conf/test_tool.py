@@ -152,6 +152,34 @@ def main():
         expect('validate --schema without schema file', ['validate', '--schema', good], 1,
                env={'NWF_SCHEMA_DIR': tmp})
 
+        # filter lookup of compile (the library's lenient lookup): a broken or
+        # misnamed copy in --filter-dir is passed over for the stock filter;
+        # with nothing to fall back on, the file's problem is named
+        top = write(tmp, 'top.xml', "<filter name='top'><filterref filter='no-mac-spoofing'/>"
+                                    "<filterref filter='leaf'/></filter>")
+        fdir = os.path.join(tmp, 'fdir')
+        os.mkdir(fdir)
+        write(fdir, 'leaf.xml', "<filter name='leaf'><rule action='drop' direction='out'>"
+                                "<udp dstportstart='53'/></rule></filter>")
+        write(fdir, 'no-mac-spoofing.xml', "<filter name='no-mac-spoofing'><rule/></filter>")
+        compile_args = ['compile', '--backend', 'nft', '--filter', top, '--port', 'vnet0',
+                        '--mac', '52:54:00:00:00:02', '--filter-dir', fdir]
+        out, _ = expect('compile: a broken copy in --filter-dir leaves the stock filter',
+                        compile_args, 0)
+        if 'dport 53' not in out or '52:54:00:00:00:02' not in out:
+            case('compile uses both filters', [f'stdout {out!r}'])
+        expect('compile: a broken filter with no stock fallback is named',
+               compile_args + ['--no-stock-filters'], 1, stdout='',
+               stderr=f"error: operation failed: cannot load {fdir}/no-mac-spoofing.xml: "
+                      "internal error: rule node requires action attribute; internal error: "
+                      "referenced filter 'no-mac-spoofing' is missing\n")
+        write(fdir, 'leaf.xml', "<filter name='other'/>")
+        os.unlink(os.path.join(fdir, 'no-mac-spoofing.xml'))
+        expect('compile: the misnamed file is the reason a filter is missing', compile_args, 1,
+               stdout='', stderr=f"error: operation failed: {fdir}/leaf.xml holds filter "
+                                 "'other', not 'leaf'; internal error: referenced filter "
+                                 "'leaf' is missing\n")
+
     failed = 0
     for i, (name, problems) in enumerate(results, 1):
         if problems:
