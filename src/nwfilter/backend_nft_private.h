@@ -24,10 +24,22 @@ typedef enum {
  * the receiving port's id in the high half. */
 #define NWF_NFT_PORT_ID_MAX 0xffff
 
+/* A set of per-port values in the bridge table. */
+typedef struct {
+    char *name;            /* "<if>/v<k>" */
+    char *type;            /* typeof expression: "ip saddr", "ether saddr . @nh,64,48" */
+    GPtrArray *elements;   /* char*, element text, each once */
+} NwfNftSet;
+
 typedef struct {
     NwfNftTable table;
     char *name;
     GPtrArray *rules;      /* char*, rule text without "add rule T C" */
+    /* while rendering: the set of the chain's last rule, the chain length
+     * after that rule and its shape, to merge a list's next value */
+    NwfNftSet *last_set;
+    guint last_len;
+    char *last_shape;
 } NwfNftChain;
 
 /* Everything one port's rule program puts into our tables, except what
@@ -37,8 +49,16 @@ typedef struct {
     GPtrArray *chains;     /* NwfNftChain* */
     gboolean eth[NWF_ETH_DIR_LAST];    /* root chain present: dispatch element */
     gboolean ip[NWF_IP_FAMILY_LAST];   /* IP layer present: three chains + elements */
-    char *digest;          /* SHA-256 of all of the above, kept in the kernel */
+    GPtrArray *sets;       /* NwfNftSet*, bridge table */
+    char *digest;          /* "<shape>/<values>" digests of the above, kept in the kernel */
 } NwfNftPort;
+
+/* Hex digits kept of the values digest (a rule comment holds 128 bytes). */
+#define NWF_NFT_VALUES_DIGEST_LEN 32
+
+/* Whether digests A and B have the same shape part (then only set elements
+ * differ). */
+gboolean nwf_nft_digest_same_shape(const char *a, const char *b);
 
 void nwf_nft_port_free(NwfNftPort *port);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfNftPort, nwf_nft_port_free)
@@ -66,6 +86,7 @@ char *nwf_nft_rule_comment(const NwfRuleInst *rule);
 /* What one port holds in our tables. */
 typedef struct {
     GHashTable *chains[NWF_NFT_TABLE_LAST];   /* chain name set */
+    GHashTable *sets;                         /* value set names (bridge table) */
     guint id;                                 /* 0: no id (no IP layer) */
     char *digest;                             /* of the port's rendering; NULL: none */
 } NwfNftPortState;

@@ -12,6 +12,7 @@
  *   <if>/out/<chain>, <if>/in/<chain>  protocol sub-chains, entered by jump so
  *                                      running out of rules returns to the root
  *   <if>/mark                          puts the port's id in the mark's high half
+ *   set <if>/v<k>                      per-port values (see below)
  *
  * table inet nwfilter     (IPv4/IPv6 layers: conntrack and reject work here,
  *                          under br_netfilter, on kernels without bridge
@@ -30,6 +31,15 @@
  * rules. Costs: those frames lose any mark set before the bridge, and a
  * host using fwmark routing must not rely on the mark of such frames. Ports
  * are numbered by us (map port_ids, at most 65535 with IP-layer rules).
+ *
+ * Per-port values: where an ethernet-layer rule matches an address that
+ * came from a variable ($MAC, $IP, a learned address) with plain equality,
+ * the address goes into a set of the port and the rule looks it up
+ * ("ip saddr @vnet0/v1"); consecutive rules that differ only in such values
+ * (a list variable's expansion) become one rule over one set. A change of
+ * address or of the number of addresses is then a set-element update in
+ * one transaction, the chains untouched. Negated or masked matches stay in
+ * the rule text: a set would not mean what the separate rules mean.
  *
  * Known differences: an accept in our tables does not skip other tables'
  * hooks (nftables has no cross-table accept), ipset matches are refused,
@@ -64,6 +74,7 @@ nwf_nft_port_free(NwfNftPort *port)
         return;
     g_free(port->ifname);
     g_ptr_array_unref(port->chains);
+    g_ptr_array_unref(port->sets);
     g_free(port->digest);
     g_free(port);
 }
@@ -75,7 +86,41 @@ chain_free(gpointer data)
 
     g_free(chain->name);
     g_ptr_array_unref(chain->rules);
+    g_free(chain->last_shape);
     g_free(chain);
+}
+
+static void
+set_free(gpointer data)
+{
+    NwfNftSet *set = data;
+
+    g_free(set->name);
+    g_free(set->type);
+    g_ptr_array_unref(set->elements);
+    g_free(set);
+}
+
+static NwfNftSet *
+port_add_set(NwfNftPort *port, const char *type)
+{
+    NwfNftSet *set = g_new0(NwfNftSet, 1);
+
+    set->name = g_strdup_printf("%s/v%u", port->ifname, port->sets->len);
+    set->type = g_strdup(type);
+    set->elements = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(port->sets, set);
+    return set;
+}
+
+static void
+set_add_element(NwfNftSet *set, const char *element)
+{
+    for (guint i = 0; i < set->elements->len; i++) {
+        if (strcmp(g_ptr_array_index(set->elements, i), element) == 0)
+            return;
+    }
+    g_ptr_array_add(set->elements, g_strdup(element));
 }
 
 static NwfNftChain *
@@ -348,15 +393,51 @@ nwf_nft_rule_comment(const NwfRuleInst *rule)
     return g_string_free(s, FALSE);
 }
 
+/* --- per-port values ---------------------------------------------------- */
+
+/* The matches of one rule kept out of its text for a set lookup. */
+typedef struct {
+    const NwfRuleInst *rule;
+    GString *lhs;          /* "ether saddr . @nh,64,48" */
+    GString *value;        /* "52:54:00:aa:bb:01 . 0x525400aabb01" */
+} PortValues;
+
+/* The text of S from START on is field F's match. When F's value came from
+ * a variable and the match is a plain " LHS VALUE" equality, move it into
+ * PV: any other form (negated, masked, a prefix or range) stays. */
+static void
+port_value_take(PortValues *pv, GString *s, gsize start, NwfField f, const char *lhs)
+{
+    const char *text = s->str + start;
+    gsize n = strlen(lhs);
+    const char *value;
+
+    if (start >= s->len || !((pv->rule->var_fields >> f) & 1) || pv->rule->fields[f].negated)
+        return;
+    if (text[0] != ' ' || strncmp(text + 1, lhs, n) != 0 || text[1 + n] != ' ')
+        return;
+    value = text + 2 + n;
+    if (!*value || strpbrk(value, " /!&"))
+        return;
+    g_string_append_printf(pv->lhs, "%s%s", pv->lhs->len ? " . " : "", lhs);
+    g_string_append_printf(pv->value, "%s%s", pv->value->len ? " . " : "", value);
+    g_string_truncate(s, start);
+}
+
 /* --- ethernet layer ------------------------------------------------------ */
 
 static void
-eth_macs(GString *s, const NwfRuleInst *rule)
+eth_macs(GString *s, const NwfRuleInst *rule, PortValues *pv)
 {
+    gsize start = s->len;
+
     mac_match(s, "ether saddr", &rule->fields[NWF_FIELD_SRCMACADDR],
               &rule->fields[NWF_FIELD_SRCMACMASK]);
+    port_value_take(pv, s, start, NWF_FIELD_SRCMACADDR, "ether saddr");
+    start = s->len;
     mac_match(s, "ether daddr", &rule->fields[NWF_FIELD_DSTMACADDR],
               &rule->fields[NWF_FIELD_DSTMACMASK]);
+    port_value_take(pv, s, start, NWF_FIELD_DSTMACADDR, "ether daddr");
 }
 
 /* STP BPDU fields as raw link-layer payload: 802.3 header (14 bytes), LLC
@@ -407,12 +488,13 @@ eth_stp(GString *s, const NwfRuleInst *rule)
 /* ARP/RARP header fields as raw network-layer payload (RARP shares the
  * layout, and nft's arp expressions would imply ethertype ARP). */
 static gboolean
-eth_arp(GString *s, const NwfRuleInst *rule, GError **error)
+eth_arp(GString *s, const NwfRuleInst *rule, PortValues *pv, GError **error)
 {
     const NwfValue *f = rule->fields;
     const NwfValue *grat = &f[NWF_FIELD_GRATUITOUS];
+    gsize start;
 
-    eth_macs(s, rule);
+    eth_macs(s, rule, pv);
     g_string_append(s, rule->protocol == NWF_PROTO_RARP ? " ether type 0x8035" : " ether type arp");
     range_match(s, "@nh,0,16", &f[NWF_FIELD_HWTYPE], NULL);
     range_match(s, "@nh,48,16", &f[NWF_FIELD_OPCODE], NULL);
@@ -426,16 +508,24 @@ eth_arp(GString *s, const NwfRuleInst *rule, GError **error)
         g_string_append(s, " @nh,16,16 0x800 @nh,40,8 4");
     if (f[NWF_FIELD_ARPSRCMACADDR].present || f[NWF_FIELD_ARPDSTMACADDR].present)
         g_string_append(s, " @nh,0,16 1 @nh,32,8 6");
+    start = s->len;
     if (f[NWF_FIELD_ARPSRCIPADDR].present)
         raw_prefix_match(s, "@nh,112,32", 32, ntohl(f[NWF_FIELD_ARPSRCIPADDR].u.ipv4.s_addr),
                          f[NWF_FIELD_ARPSRCIPMASK].present ? f[NWF_FIELD_ARPSRCIPMASK].u.num : 32,
                          f[NWF_FIELD_ARPSRCIPADDR].negated);
+    port_value_take(pv, s, start, NWF_FIELD_ARPSRCIPADDR, "@nh,112,32");
+    start = s->len;
     if (f[NWF_FIELD_ARPDSTIPADDR].present)
         raw_prefix_match(s, "@nh,192,32", 32, ntohl(f[NWF_FIELD_ARPDSTIPADDR].u.ipv4.s_addr),
                          f[NWF_FIELD_ARPDSTIPMASK].present ? f[NWF_FIELD_ARPDSTIPMASK].u.num : 32,
                          f[NWF_FIELD_ARPDSTIPADDR].negated);
+    port_value_take(pv, s, start, NWF_FIELD_ARPDSTIPADDR, "@nh,192,32");
+    start = s->len;
     raw_mac_match(s, "@nh,64,48", &f[NWF_FIELD_ARPSRCMACADDR], NULL);
+    port_value_take(pv, s, start, NWF_FIELD_ARPSRCMACADDR, "@nh,64,48");
+    start = s->len;
     raw_mac_match(s, "@nh,144,48", &f[NWF_FIELD_ARPDSTMACADDR], NULL);
+    port_value_take(pv, s, start, NWF_FIELD_ARPDSTMACADDR, "@nh,144,48");
     if (grat->present && grat->u.num) {
         if (grat->negated) {
             nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED, "%s",
@@ -481,15 +571,20 @@ icmp6_ranges(GString *s, const NwfRuleInst *rule)
 }
 
 static void
-eth_ip(GString *s, const NwfRuleInst *rule)
+eth_ip(GString *s, const NwfRuleInst *rule, PortValues *pv)
 {
     const NwfValue *f = rule->fields;
     gboolean v6 = rule->protocol == NWF_PROTO_IPV6;
+    gsize start;
 
-    eth_macs(s, rule);
+    eth_macs(s, rule, pv);
     g_string_append(s, v6 ? " ether type ip6" : " ether type ip");
+    start = s->len;
     ip_match(s, v6 ? "ip6 saddr" : "ip saddr", &f[NWF_FIELD_SRCIPADDR], &f[NWF_FIELD_SRCIPMASK]);
+    port_value_take(pv, s, start, NWF_FIELD_SRCIPADDR, v6 ? "ip6 saddr" : "ip saddr");
+    start = s->len;
     ip_match(s, v6 ? "ip6 daddr" : "ip daddr", &f[NWF_FIELD_DSTIPADDR], &f[NWF_FIELD_DSTIPMASK]);
+    port_value_take(pv, s, start, NWF_FIELD_DSTIPADDR, v6 ? "ip6 daddr" : "ip daddr");
     /* ebtables' --ip6-protocol skips extension headers, as meta l4proto does */
     range_match(s, v6 ? "meta l4proto" : "ip protocol", &f[NWF_FIELD_PROTOCOL], NULL);
     range_match(s, "th sport", &f[NWF_FIELD_SRCPORTSTART], &f[NWF_FIELD_SRCPORTEND]);
@@ -533,21 +628,52 @@ rule_finish(NwfNftChain *chain, GString *s, const NwfRuleInst *rule, const char 
     g_ptr_array_add(chain->rules, g_strdup(s->str[0] == ' ' ? s->str + 1 : s->str));
 }
 
+/* Finish a rule whose per-port values PV go into a set: the rule looks
+ * them up; when the chain's previous rule has the same shape (a list
+ * variable's previous value), the values join that rule's set instead. */
+static void
+rule_finish_values(NwfNftPort *port, NwfNftChain *chain, GString *s, const PortValues *pv,
+                   const NwfRuleInst *rule, const char *verdict, gboolean counters)
+{
+    g_autofree char *comment = nwf_nft_rule_comment(rule);
+    g_autofree char *shape = g_strdup_printf("%s %s @%s %s \"%s\"", s->str, pv->lhs->str,
+                                             counters ? "counter" : "", verdict, comment);
+    NwfNftSet *set;
+
+    if (chain->last_set && chain->last_len == chain->rules->len &&
+        strcmp(chain->last_shape, shape) == 0) {
+        set_add_element(chain->last_set, pv->value->str);
+        return;
+    }
+    set = port_add_set(port, pv->lhs->str);
+    set_add_element(set, pv->value->str);
+    g_string_append_printf(s, " %s @%s", pv->lhs->str, set->name);
+    rule_finish(chain, s, rule, verdict, counters);
+    g_free(chain->last_shape);
+    chain->last_shape = g_steal_pointer(&shape);
+    chain->last_set = set;
+    chain->last_len = chain->rules->len;
+}
+
 static gboolean
-eth_rule(NwfNftChain *chain, const NwfRuleInst *rule, gboolean counters, GError **error)
+eth_rule(NwfNftPort *port, NwfNftChain *chain, const NwfRuleInst *rule, gboolean counters,
+         GError **error)
 {
     g_autoptr(GString) s = g_string_new(NULL);
+    g_autoptr(GString) lhs = g_string_new(NULL);
+    g_autoptr(GString) value = g_string_new(NULL);
+    PortValues pv = { rule, lhs, value };
     const NwfValue *f = rule->fields;
 
     switch (rule->protocol) {
     case NWF_PROTO_MAC:
-        eth_macs(s, rule);
+        eth_macs(s, rule, &pv);
         if (f[NWF_FIELD_PROTOCOLID].present)
             num_match(s, "ether type", f[NWF_FIELD_PROTOCOLID].negated,
                       f[NWF_FIELD_PROTOCOLID].u.num, TRUE);
         break;
     case NWF_PROTO_VLAN:
-        eth_macs(s, rule);
+        eth_macs(s, rule, &pv);
         g_string_append(s, " ether type 0x8100");
         range_match(s, "vlan id", &f[NWF_FIELD_VLANID], NULL);
         if (f[NWF_FIELD_ENCAP_PROTOCOL].present)
@@ -559,17 +685,20 @@ eth_rule(NwfNftChain *chain, const NwfRuleInst *rule, gboolean counters, GError 
         break;
     case NWF_PROTO_ARP:
     case NWF_PROTO_RARP:
-        if (!eth_arp(s, rule, error))
+        if (!eth_arp(s, rule, &pv, error))
             return FALSE;
         break;
     case NWF_PROTO_IP:
     case NWF_PROTO_IPV6:
-        eth_ip(s, rule);
+        eth_ip(s, rule, &pv);
         break;
     default:
         break;
     }
-    rule_finish(chain, s, rule, eth_verdict(rule->action), counters);
+    if (lhs->len)
+        rule_finish_values(port, chain, s, &pv, rule, eth_verdict(rule->action), counters);
+    else
+        rule_finish(chain, s, rule, eth_verdict(rule->action), counters);
     return TRUE;
 }
 
@@ -612,14 +741,14 @@ eth_render(NwfNftPort *port, const NwfRuleProgram *program, NwfEthDir dir, gbool
                                             nwf_nft_chain_eth_sub(program->ifname, dir,
                                                                   sub->suffix));
         for (guint j = 0; j < sub->rules->len; j++) {
-            if (!eth_rule(chain, g_ptr_array_index(sub->rules, j), counters, error))
+            if (!eth_rule(port, chain, g_ptr_array_index(sub->rules, j), counters, error))
                 return FALSE;
         }
     }
     for (guint i = 0; i < eth->entries->len; i++) {
         const NwfEthEntry *entry = g_ptr_array_index(eth->entries, i);
         if (entry->kind == NWF_ETH_ENTRY_RULE) {
-            if (!eth_rule(root, entry->rule, counters, error))
+            if (!eth_rule(port, root, entry->rule, counters, error))
                 return FALSE;
         } else {
             g_autofree char *target = nwf_nft_chain_eth_sub(program->ifname, dir,
@@ -781,23 +910,49 @@ ip_render(NwfNftPort *port, const NwfRuleProgram *program, NwfIpFamily family,
 }
 
 /* Everything the port puts into the kernel, hashed: a restart compares it
- * with the digest stored next to the port's rules to skip unchanged ports. */
+ * with the digest stored next to the port's rules to skip unchanged ports.
+ * "<shape>/<values>": the chains, rules and set declarations, then (a
+ * shorter hash of) the set elements, so that a port whose shape is
+ * unchanged can be updated by its set elements alone. */
 static char *
 port_digest(const NwfNftPort *port)
 {
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autoptr(GChecksum) shape = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autoptr(GChecksum) values = g_checksum_new(G_CHECKSUM_SHA256);
 
     for (guint i = 0; i < port->chains->len; i++) {
         const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
-        g_checksum_update(sum, (const guchar *)(chain->table == NWF_NFT_BRIDGE ? "B" : "I"), 1);
-        g_checksum_update(sum, (const guchar *)chain->name, -1);
+        g_checksum_update(shape, (const guchar *)(chain->table == NWF_NFT_BRIDGE ? "B" : "I"), 1);
+        g_checksum_update(shape, (const guchar *)chain->name, -1);
         for (guint j = 0; j < chain->rules->len; j++) {
-            g_checksum_update(sum, (const guchar *)"\n", 1);
-            g_checksum_update(sum, g_ptr_array_index(chain->rules, j), -1);
+            g_checksum_update(shape, (const guchar *)"\n", 1);
+            g_checksum_update(shape, g_ptr_array_index(chain->rules, j), -1);
         }
-        g_checksum_update(sum, (const guchar *)"\n\n", 2);
+        g_checksum_update(shape, (const guchar *)"\n\n", 2);
     }
-    return g_strdup(g_checksum_get_string(sum));
+    for (guint i = 0; i < port->sets->len; i++) {
+        const NwfNftSet *set = g_ptr_array_index(port->sets, i);
+        g_checksum_update(shape, (const guchar *)"S", 1);
+        g_checksum_update(shape, (const guchar *)set->name, -1);
+        g_checksum_update(shape, (const guchar *)"\n", 1);
+        g_checksum_update(shape, (const guchar *)set->type, -1);
+        g_checksum_update(shape, (const guchar *)"\n\n", 2);
+        for (guint j = 0; j < set->elements->len; j++) {
+            g_checksum_update(values, g_ptr_array_index(set->elements, j), -1);
+            g_checksum_update(values, (const guchar *)"\n", 1);
+        }
+        g_checksum_update(values, (const guchar *)"\n", 1);
+    }
+    return g_strdup_printf("%s/%.*s", g_checksum_get_string(shape), NWF_NFT_VALUES_DIGEST_LEN,
+                           g_checksum_get_string(values));
+}
+
+gboolean
+nwf_nft_digest_same_shape(const char *a, const char *b)
+{
+    const char *slash = a ? strchr(a, '/') : NULL;
+
+    return slash && b && strncmp(a, b, slash - a + 1) == 0;
 }
 
 NwfNftPort *
@@ -810,6 +965,7 @@ nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters, GError **e
     port = g_new0(NwfNftPort, 1);
     port->ifname = g_strdup(program->ifname);
     port->chains = g_ptr_array_new_with_free_func(chain_free);
+    port->sets = g_ptr_array_new_with_free_func(set_free);
     for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
         if (!eth_render(port, program, dir, counters, error))
             return NULL;

@@ -174,12 +174,58 @@ nwf_nft_port_state_of(const NwfNftPort *port, guint id)
         const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
         g_hash_table_add(state->chains[chain->table], g_strdup(chain->name));
     }
+    for (guint i = 0; i < port->sets->len; i++)
+        g_hash_table_add(state->sets, g_strdup(((NwfNftSet *)g_ptr_array_index(port->sets, i))->name));
     if (port->ip[NWF_IP_V4] || port->ip[NWF_IP_V6]) {
         g_hash_table_add(state->chains[NWF_NFT_BRIDGE], nwf_nft_chain_mark(port->ifname));
         state->id = id;
     }
     state->digest = g_strdup(port->digest);
     return state;
+}
+
+static void
+set_elements_write(GString *s, const NwfNftSet *set)
+{
+    if (set->elements->len == 0)
+        return;
+    g_string_append_printf(s, "add element bridge " NWF_NFT_TABLE_NAME " %s { ", set->name);
+    for (guint i = 0; i < set->elements->len; i++)
+        g_string_append_printf(s, "%s%s", i ? ", " : "", (const char *)g_ptr_array_index(set->elements, i));
+    g_string_append(s, " }\n");
+}
+
+static void
+digest_write(GString *s, const char *ifname, const NwfNftPortState *old, const char *digest)
+{
+    if (old && old->digest)
+        g_string_append_printf(s, "delete element bridge " NWF_NFT_TABLE_NAME
+                               " port_digests { \"%s\" }\n", ifname);
+    if (digest)
+        g_string_append_printf(s, "add element bridge " NWF_NFT_TABLE_NAME
+                               " port_digests { \"%s\" comment \"%s\" }\n", ifname, digest);
+}
+
+/* NEW_PORT differs from what OLD holds only in set elements: same shape
+ * digest, every chain and set already there, the same id. */
+static gboolean
+port_same_shape(const NwfNftPortState *old, const NwfNftPort *new_port, guint id)
+{
+    if (!old || !new_port || !nwf_nft_digest_same_shape(old->digest, new_port->digest))
+        return FALSE;
+    if ((new_port->ip[NWF_IP_V4] || new_port->ip[NWF_IP_V6]) && old->id != id)
+        return FALSE;
+    for (guint i = 0; i < new_port->chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(new_port->chains, i);
+        if (!state_has(old, chain->table, chain->name))
+            return FALSE;
+    }
+    for (guint i = 0; i < new_port->sets->len; i++) {
+        if (!g_hash_table_contains(old->sets,
+                                   ((NwfNftSet *)g_ptr_array_index(new_port->sets, i))->name))
+            return FALSE;
+    }
+    return TRUE;
 }
 
 void
@@ -190,6 +236,16 @@ nwf_nft_script_port(GString *s, const char *ifname, const NwfNftPortState *old,
     g_autoptr(GPtrArray) elements = g_ptr_array_new();
     gboolean has_ip = new_port && (new_port->ip[NWF_IP_V4] || new_port->ip[NWF_IP_V6]);
 
+    /* an address change: new set elements, chains untouched */
+    if (port_same_shape(old, new_port, id)) {
+        for (guint i = 0; i < new_port->sets->len; i++) {
+            const NwfNftSet *set = g_ptr_array_index(new_port->sets, i);
+            g_string_append_printf(s, "flush set bridge " NWF_NFT_TABLE_NAME " %s\n", set->name);
+            set_elements_write(s, set);
+        }
+        digest_write(s, ifname, old, new_port->digest);
+        return;
+    }
     new_state = new_port ? nwf_nft_port_state_of(new_port, id) : nwf_nft_port_state_new();
 
     /* 1. dispatch elements whose chain goes away (under the old id) */
@@ -203,9 +259,7 @@ nwf_nft_script_port(GString *s, const char *ifname, const NwfNftPortState *old,
         }
         elements_clear(elements);
     }
-    if (old && old->digest)
-        g_string_append_printf(s, "delete element bridge " NWF_NFT_TABLE_NAME
-                               " port_digests { \"%s\" }\n", ifname);
+    digest_write(s, ifname, old, NULL);
     /* 2. empty every old chain (jumps between them go first), 3. delete
      * those the new program does not have */
     for (NwfNftTable t = 0; old && t < NWF_NFT_TABLE_LAST; t++) {
@@ -226,9 +280,24 @@ nwf_nft_script_port(GString *s, const char *ifname, const NwfNftPortState *old,
                                        table_family[t], (const char *)name);
         }
     }
+    /* 3b. the old sets, no rule refers to them any more */
+    if (old) {
+        GHashTableIter iter;
+        gpointer name;
+        g_hash_table_iter_init(&iter, old->sets);
+        while (g_hash_table_iter_next(&iter, &name, NULL))
+            g_string_append_printf(s, "delete set bridge " NWF_NFT_TABLE_NAME " %s\n",
+                                   (const char *)name);
+    }
     if (!new_port)
         return;
-    /* 4. new chains, 5. every rule */
+    /* 4. the sets with their elements, new chains, 5. every rule */
+    for (guint i = 0; i < new_port->sets->len; i++) {
+        const NwfNftSet *set = g_ptr_array_index(new_port->sets, i);
+        g_string_append_printf(s, "add set bridge " NWF_NFT_TABLE_NAME " %s { typeof %s; }\n",
+                               set->name, set->type);
+        set_elements_write(s, set);
+    }
     for (guint i = 0; i < new_port->chains->len; i++) {
         const NwfNftChain *chain = g_ptr_array_index(new_port->chains, i);
         if (!state_has(old, chain->table, chain->name))
@@ -259,7 +328,5 @@ nwf_nft_script_port(GString *s, const char *ifname, const NwfNftPortState *old,
             element_write(s, e, TRUE);
     }
     elements_clear(elements);
-    g_string_append_printf(s, "add element bridge " NWF_NFT_TABLE_NAME
-                           " port_digests { \"%s\" comment \"%s\" }\n", ifname,
-                           new_port->digest);
+    digest_write(s, ifname, NULL, new_port->digest);
 }

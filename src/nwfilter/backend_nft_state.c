@@ -41,6 +41,7 @@ nwf_nft_port_state_new(void)
 
     for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
         state->chains[t] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    state->sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return state;
 }
 
@@ -51,6 +52,7 @@ nwf_nft_port_state_free(NwfNftPortState *state)
         return;
     for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
         g_hash_table_unref(state->chains[t]);
+    g_hash_table_unref(state->sets);
     g_free(state->digest);
     g_free(state);
 }
@@ -121,6 +123,33 @@ chains_parse(NwfNftState *state, NwfNftTable table, const char *listing)
                 continue;      /* a base chain */
             *slash = '\0';
             g_hash_table_add(state_port(state, name)->chains[table],
+                             g_strdup_printf("%s/%s", name, slash + 1));
+        }
+    }
+}
+
+/* Per-port value sets ("<if>/v<k>") in a "list sets bridge" output. */
+static void
+sets_parse(NwfNftState *state, const char *listing)
+{
+    g_auto(GStrv) lines = g_strsplit(listing, "\n", -1);
+    gboolean ours = FALSE;
+
+    for (char **l = lines; *l; l++) {
+        const char *line = *l;
+        if (g_str_has_prefix(line, "table ")) {
+            ours = strcmp(line, "table bridge " NWF_NFT_TABLE_NAME " {") == 0;
+        } else if (ours && g_str_has_prefix(line, "\tset ")) {
+            g_autofree char *name = g_strdup(line + strlen("\tset "));
+            char *end = strchr(name, ' ');
+            char *slash;
+            if (end)
+                *end = '\0';
+            slash = strchr(name, '/');
+            if (!slash)
+                continue;      /* a set of the skeleton */
+            *slash = '\0';
+            g_hash_table_add(state_port(state, name)->sets,
                              g_strdup_printf("%s/%s", name, slash + 1));
         }
     }
@@ -203,10 +232,14 @@ nwf_nft_state_load(struct nft_ctx *ctx, GError **error)
     if (have[NWF_NFT_BRIDGE]) {
         g_autofree char *ids = NULL;
         g_autofree char *digests = NULL;
+        g_autofree char *sets = NULL;
         if (!nwf_nft_run(ctx, "list map bridge " NWF_NFT_TABLE_NAME " port_ids",
                          "list the port ids", &ids, error))
             return NULL;
         ids_parse(state, ids);
+        if (!nwf_nft_run(ctx, "list sets bridge", "list our sets", &sets, error))
+            return NULL;
+        sets_parse(state, sets);
         /* absent in tables made before digests existed: then no digests */
         if (nwf_nft_run(ctx, "list set bridge " NWF_NFT_TABLE_NAME " port_digests",
                         "list the port digests", &digests, NULL))

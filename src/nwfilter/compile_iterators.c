@@ -213,6 +213,7 @@ combo_build(const NwfCompileInst *inst, GPtrArray *groups, const NwfField *order
         }
         combo->fields[f].present = TRUE;
         combo->fields[f].negated = src->negated;
+        combo->var_fields |= G_GUINT64_CONSTANT(1) << f;
         rtext = ref_text(src->var);
         if (!text_listed(seen, rtext)) {
             g_string_append_printf(vars, "%s%s=%s", vars->len ? " " : "", rtext, text);

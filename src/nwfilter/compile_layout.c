@@ -9,6 +9,9 @@
 #include "nwfilter/compile_private.h"
 #include "util/nwf_error.h"
 
+/* NwfRuleInst.var_fields has a bit per field */
+G_STATIC_ASSERT(NWF_FIELD_LAST <= 64);
+
 typedef struct {
     NwfField a, b;
 } FieldPair;
@@ -62,6 +65,7 @@ rule_from_combo(const NwfCompileInst *inst, const NwfCompileCombo *combo)
     rule->origin.priority = inst->rule->priority;
     rule->origin.line = inst->rule->line;
     rule->origin.vars = g_strdup(combo->vars);
+    rule->var_fields = combo->var_fields;
     return rule;
 }
 
@@ -72,6 +76,9 @@ rule_mirror(NwfRuleInst *rule)
         NwfValue tmp = rule->fields[swap_pairs[i].a];
         rule->fields[swap_pairs[i].a] = rule->fields[swap_pairs[i].b];
         rule->fields[swap_pairs[i].b] = tmp;
+        if (((rule->var_fields >> swap_pairs[i].a) ^ (rule->var_fields >> swap_pairs[i].b)) & 1)
+            rule->var_fields ^= (G_GUINT64_CONSTANT(1) << swap_pairs[i].a) |
+                                (G_GUINT64_CONSTANT(1) << swap_pairs[i].b);
     }
     if (rule->fields[NWF_FIELD_IPSETFLAGS].present) {
         NwfValue *flags = &rule->fields[NWF_FIELD_IPSETFLAGS];

@@ -21,6 +21,7 @@ typedef struct {
 /* One value combination of a rule instance: every field resolved. */
 typedef struct {
     NwfValue fields[NWF_FIELD_LAST];
+    guint64 var_fields;          /* bit F: fields[F] came from a variable */
     char *vars;                  /* "A=1.1.1.1 B=80", "" without variables */
 } NwfCompileCombo;
 

@@ -65,6 +65,11 @@ typedef struct {
      * present: the state to match is ct_state. Negation is per field
      * (negated). Masks and range ends carry their partner's negation. */
     NwfValue fields[NWF_FIELD_LAST];
+    /* Bit F set: fields[F]'s value came from a variable (a per-port value
+     * such as $IP or $MAC), so a backend may keep it out of the rule text
+     * (e.g. in a set) and change it without rebuilding the rule. Follows
+     * the fields when a copy is mirrored. */
+    guint64 var_fields;
     /* NWF_STATE_* bits to match with conntrack; 0 = no state match.
      * Never contains NWF_STATE_NONE (compile turns NONE into 0). Only used
      * at the IP layers. */

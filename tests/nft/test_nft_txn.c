@@ -273,6 +273,104 @@ test_port_matches(void)
     second->ops->free(second);
 }
 
+/* A port whose VM-out root chain returns for each address of IPS (values of
+ * a variable, as compile marks them) and drops the rest. */
+static NwfRuleProgram *
+program_ips(const char *ifname, const char *const *ips)
+{
+    NwfRuleProgram *p = nwf_rule_program_new(ifname);
+
+    for (guint i = 0; ips[i]; i++) {
+        NwfRuleInst *r = rule(NWF_PROTO_IP, NWF_ACTION_RETURN, NWF_FIELD_SRCIPADDR, ips[i]);
+        r->var_fields = G_GUINT64_CONSTANT(1) << NWF_FIELD_SRCIPADDR;
+        nwf_rule_program_eth_add_rule(p, NWF_ETH_VM_OUT, NULL, r);
+    }
+    nwf_rule_program_eth_add_rule(p, NWF_ETH_VM_OUT, NULL,
+                                  rule(NWF_PROTO_MAC, NWF_ACTION_DROP, NWF_FIELD_LAST, NULL));
+    return p;
+}
+
+/* The chain with rule handles: equal before and after a change only when
+ * the change left every rule in place. */
+static char *
+chain_with_handles(void)
+{
+    char *text;
+
+    nft_ctx_output_set_flags(probe_ctx, NFT_CTX_OUTPUT_HANDLE);
+    text = nft_text("list chain bridge nwfilter vnet0/out");
+    nft_ctx_output_set_flags(probe_ctx, 0);
+    return text;
+}
+
+static guint
+count_of(const char *text, const char *needle)
+{
+    guint n = 0;
+
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Values of variables live in per-port sets: a change of address, or of the
+ * number of addresses, rewrites set elements only (the rules keep their
+ * handles), also from a backend that read the state back from the kernel;
+ * removing the port removes its sets. */
+static void
+test_address_change_is_element_update(void)
+{
+    static const char *const one[] = { "10.0.0.5", NULL };
+    static const char *const two[] = { "10.0.0.6", "10.0.0.7", NULL };
+    static const char *const three[] = { "10.0.0.8", NULL };
+    g_autoptr(NwfRuleProgram) v1 = program_ips("vnet0", one);
+    g_autoptr(NwfRuleProgram) v2 = program_ips("vnet0", two);
+    g_autoptr(NwfRuleProgram) v3 = program_ips("vnet0", three);
+    NwfBackend *backend = backend_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *chain1 = NULL, *chain2 = NULL, *chain3 = NULL;
+    g_autofree char *set1 = NULL, *set2 = NULL, *set3 = NULL, *sets = NULL;
+    Change c1 = { .set = { v1 } }, c2 = { .set = { v2 } }, c3 = { .set = { v3 } };
+    Change gone = { .remove = { "vnet0" } };
+    gboolean matches = FALSE;
+
+    reset();
+    g_assert_true(commit(backend, &c1, &error));
+    g_assert_no_error(error);
+    chain1 = chain_with_handles();
+    g_assert_cmpuint(count_of(chain1, "ip saddr @vnet0/v0 return"), ==, 1);
+    set1 = nft_text("list set bridge nwfilter vnet0/v0");
+    g_assert_nonnull(strstr(set1, "10.0.0.5"));
+
+    g_assert_true(commit(backend, &c2, &error));
+    chain2 = chain_with_handles();
+    g_assert_cmpstr(chain2, ==, chain1);
+    set2 = nft_text("list set bridge nwfilter vnet0/v0");
+    g_assert_null(strstr(set2, "10.0.0.5"));
+    g_assert_nonnull(strstr(set2, "10.0.0.6"));
+    g_assert_nonnull(strstr(set2, "10.0.0.7"));
+    backend->ops->free(backend);
+
+    backend = backend_new();
+    g_assert_true(backend->ops->port_matches(backend, v2, &matches, &error));
+    g_assert_true(matches);
+    g_assert_true(backend->ops->port_matches(backend, v3, &matches, &error));
+    g_assert_false(matches);
+    g_assert_true(commit(backend, &c3, &error));
+    chain3 = chain_with_handles();
+    g_assert_cmpstr(chain3, ==, chain1);
+    set3 = nft_text("list set bridge nwfilter vnet0/v0");
+    g_assert_nonnull(strstr(set3, "10.0.0.8"));
+    g_assert_null(strstr(set3, "10.0.0.6"));
+    g_assert_true(backend->ops->port_matches(backend, v3, &matches, &error));
+    g_assert_true(matches);
+
+    g_assert_true(commit(backend, &gone, &error));
+    sets = nft_text("list sets bridge");
+    g_assert_null(strstr(sets, "vnet0/"));
+    backend->ops->free(backend);
+}
+
 /* A transaction that changes nothing writes nothing, not even our tables. */
 static void
 test_noop_writes_nothing(void)
@@ -337,5 +435,7 @@ main(int argc, char **argv)
     g_test_add_func("/nft/txn/port-matches", test_port_matches);
     g_test_add_func("/nft/txn/features", test_features);
     g_test_add_func("/nft/txn/noop-writes-nothing", test_noop_writes_nothing);
+    g_test_add_func("/nft/txn/address-change-is-element-update",
+                    test_address_change_is_element_update);
     return g_test_run();
 }
