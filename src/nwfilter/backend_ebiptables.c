@@ -27,7 +27,7 @@ ebiptables_render(NwfBackend *backend, const NwfRuleProgram *program, GError **e
     if (!nwf_ebiptables_ifname_check(program->ifname, error))
         return NULL;
     cmds = nwf_ebiptables_script_apply(program);
-    return nwf_ebiptables_script_format(cmds);
+    return nwf_ebiptables_script_format(cmds, FALSE);
 }
 
 static NwfBackendTxn *

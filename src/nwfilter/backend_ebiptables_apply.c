@@ -1,17 +1,33 @@
 /* Applying rule programs with ebtables-restore, iptables-restore and
- * ip6tables-restore (--noflush): one atomic batch per tool and phase, never
- * a process per rule.
+ * ip6tables-restore (--noflush): one batch per tool, never a process per
+ * rule.
  *
- * Make-before-break (spec §6.4), for every port of a transaction at once:
- *   0. remove leftover temporary objects (J/P, FJ/FP/HJ) of those ports;
- *   1. build the new chains under temporary names and hook them in after the
- *      live ones (the live rules keep deciding);
- *   2. switch: unhook and delete the live chains and rename the temporary
- *      ones, in one batch per tool.
- * A failure before step 2 removes what step 1 built and leaves the live
- * rules as they were. Every batch is computed from a snapshot (*-save) so
- * it only deletes what exists: a restore batch fails as a whole on the
- * first bad line. */
+ * Make-before-break (spec §6.4). libvirt builds under temporary names and
+ * renames because it runs one command at a time. A restore batch is one
+ * kernel transaction, so ours goes straight from the old rules to the new
+ * ones: no packet ever meets a state in between, and the temporary names
+ * never exist. (The transaction cannot use them anyway: nf_tables refuses to
+ * rename a chain, or to delete and re-create one, within the batch that
+ * created it.) Each batch "converges" the port's objects of one tool from
+ * the state a *-save snapshot shows to the wanted state: hooks that are no
+ * longer wanted go, chains are flushed-or-created (":NAME" flushes an
+ * existing user chain in --noflush mode) and refilled, chains no longer
+ * wanted go, missing hooks are added.
+ *
+ * Across the three tools the batches run at the same time. When one tool
+ * refuses its batch, every tool that took its own is converged back to the
+ * snapshot taken before (hooks at their old positions), so a failure at any
+ * point leaves every tool's previous rules in force.
+ *
+ * Fast path: a port that holds nothing yet (a new binding) and whose program
+ * has only ebtables rules needs no ebtables-save: a batch of "-N" chain
+ * creations fails as a whole when any of them exists, and then the port
+ * takes the snapshot path. Only the (small) iptables/ip6tables state is read
+ * first, so that a port with old iptables chains never takes it.
+ *
+ * Testing: NWF_EBIPTABLES_TOOL_DIR, when set, names the directory the six
+ * save/restore programs are run from instead of $PATH (the tests point it at
+ * wrappers that refuse chosen batches). */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -46,16 +62,27 @@ tool_error(GError **error, const char *const *argv, const char *input, const cha
         if (n >= 1 && n <= g_strv_length(lines))
             line = g_strdup_printf(" (input line %" G_GUINT64_FORMAT ": %s)", n, lines[n - 1]);
     }
-    nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("Failed to apply firewall rules %s: %s%s"),
-                  cmd, detail ? detail : "", line ? line : "");
+    nwf_error_set_firewall(error, NWF_ERR_INTERNAL_ERROR,
+                           _("Failed to apply firewall rules %s: %s%s"), cmd,
+                           detail ? detail : "", line ? line : "");
+}
+
+/* The program to run for tool NAME (see NWF_EBIPTABLES_TOOL_DIR above). */
+static char *
+tool_program(const char *name)
+{
+    const char *dir = g_getenv("NWF_EBIPTABLES_TOOL_DIR");
+
+    return dir && *dir ? g_build_filename(dir, name, NULL) : g_strdup(name);
 }
 
 /* Run the N tools ARGVS[i] at the same time (different tools never touch
  * the same tables), INPUTS[i] on stdin (NULL: none), stdout into
- * OUTPUTS[i] (OUTPUTS may be NULL). Fails with the first failing tool. */
+ * OUTPUTS[i] (OUTPUTS may be NULL). DONE[i] (DONE may be NULL) tells which
+ * succeeded. The error is the first failing tool's. */
 static gboolean
 run_tools(guint n, const char *const *const *argvs, const char *const *inputs, char **outputs,
-          GError **error)
+          gboolean *done, GError **error)
 {
     g_autoptr(GPtrArray) procs = g_ptr_array_new_with_free_func(g_object_unref);
     gboolean ok = TRUE;
@@ -63,11 +90,16 @@ run_tools(guint n, const char *const *const *argvs, const char *const *inputs, c
     for (guint i = 0; i < n; i++) {
         g_autoptr(GError) local = NULL;
         GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
         GSubprocess *proc;
 
+        g_ptr_array_add(argv, tool_program(argvs[i][0]));
+        for (guint a = 1; argvs[i][a]; a++)
+            g_ptr_array_add(argv, g_strdup(argvs[i][a]));
+        g_ptr_array_add(argv, NULL);
         if (inputs[i])
             flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
-        proc = g_subprocess_newv(argvs[i], flags, &local);
+        proc = g_subprocess_newv((const char *const *)argv->pdata, flags, &local);
         if (!proc && ok) {
             tool_error(error, argvs[i], NULL, local->message);
             ok = FALSE;
@@ -79,20 +111,24 @@ run_tools(guint n, const char *const *const *argvs, const char *const *inputs, c
         g_autoptr(GError) local = NULL;
         g_autofree char *out = NULL;
         g_autofree char *err = NULL;
+        gboolean this_ok = FALSE;
 
-        if (!proc)
-            continue;
-        if (!g_subprocess_communicate_utf8(proc, inputs[i], NULL, &out, &err, &local)) {
+        if (!proc) {
+            /* reported above */
+        } else if (!g_subprocess_communicate_utf8(proc, inputs[i], NULL, &out, &err, &local)) {
             if (ok)
                 tool_error(error, argvs[i], NULL, local->message);
-            ok = FALSE;
         } else if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
             if (ok)
                 tool_error(error, argvs[i], inputs[i], err ? g_strstrip(err) : NULL);
-            ok = FALSE;
-        } else if (outputs) {
-            outputs[i] = g_steal_pointer(&out);
+        } else {
+            this_ok = TRUE;
+            if (outputs)
+                outputs[i] = g_steal_pointer(&out);
         }
+        ok &= this_ok;
+        if (done)
+            done[i] = this_ok;
     }
     return ok;
 }
@@ -125,7 +161,8 @@ nwf_ebiptables_tools_probe(GError **error)
     for (guint t = 0; t < NWF_FW_LAST; t++) {
         const char *tools[] = { save_argv(t)[0], restore_argv(t)[0] };
         for (guint i = 0; i < G_N_ELEMENTS(tools); i++) {
-            g_autofree char *path = g_find_program_in_path(tools[i]);
+            g_autofree char *program = tool_program(tools[i]);
+            g_autofree char *path = g_find_program_in_path(program);
             if (!path) {
                 nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
                               _("the ebiptables backend needs '%s', which is not installed"),
@@ -140,8 +177,10 @@ nwf_ebiptables_tools_probe(GError **error)
 /* --- snapshots ----------------------------------------------------------- */
 
 typedef struct {
-    GHashTable *chains;          /* name -> name */
+    gboolean taken;
+    GHashTable *chains;          /* name -> its ":NAME ..." line */
     GPtrArray *rules;            /* "-A CHAIN ..." lines as the tool saves them */
+    GArray *positions;           /* guint: each rule's 1-based place in its chain */
 } Snapshot;
 
 static void
@@ -149,29 +188,8 @@ snapshot_clear(Snapshot *snap)
 {
     g_clear_pointer(&snap->chains, g_hash_table_unref);
     g_clear_pointer(&snap->rules, g_ptr_array_unref);
-}
-
-static void
-snapshot_parse(const char *text, Snapshot *snap)
-{
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-
-    snap->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    snap->rules = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; lines[i]; i++) {
-        if (lines[i][0] == ':') {
-            char *name = g_strndup(lines[i] + 1, strcspn(lines[i] + 1, " "));
-            g_hash_table_add(snap->chains, name);
-        } else if (g_str_has_prefix(lines[i], "-A ")) {
-            g_ptr_array_add(snap->rules, g_strdup(lines[i]));
-        }
-    }
-}
-
-static gboolean
-snapshot_has_chain(const Snapshot *snap, const char *name)
-{
-    return g_hash_table_contains(snap->chains, name);
+    g_clear_pointer(&snap->positions, g_array_unref);
+    snap->taken = FALSE;
 }
 
 /* The chain a saved rule is in. */
@@ -183,6 +201,46 @@ rule_in_chain(const char *rule, const char *chain)
     return strncmp(rule + 3, chain, len) == 0 && rule[3 + len] == ' ';
 }
 
+static void
+snapshot_parse(const char *text, Snapshot *snap)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_autoptr(GHashTable) counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    snap->taken = TRUE;
+    snap->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    snap->rules = g_ptr_array_new_with_free_func(g_free);
+    snap->positions = g_array_new(FALSE, FALSE, sizeof(guint));
+    for (guint i = 0; lines[i]; i++) {
+        if (lines[i][0] == ':') {
+            char *name = g_strndup(lines[i] + 1, strcspn(lines[i] + 1, " "));
+            g_hash_table_insert(snap->chains, name, g_strdup(lines[i]));
+        } else if (g_str_has_prefix(lines[i], "-A ")) {
+            char *chain = g_strndup(lines[i] + 3, strcspn(lines[i] + 3, " "));
+            guint pos = GPOINTER_TO_UINT(g_hash_table_lookup(counts, chain)) + 1;
+            g_hash_table_insert(counts, chain, GUINT_TO_POINTER(pos));
+            g_array_append_val(snap->positions, pos);
+            g_ptr_array_add(snap->rules, g_strdup(lines[i]));
+        }
+    }
+}
+
+static gboolean
+snapshot_has_chain(const Snapshot *snap, const char *name)
+{
+    return g_hash_table_contains(snap->chains, name);
+}
+
+static gboolean
+snapshot_has_rule(const Snapshot *snap, const char *line)
+{
+    for (guint i = 0; i < snap->rules->len; i++) {
+        if (strcmp(g_ptr_array_index(snap->rules, i), line) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* The saved rule ends in "-j TARGET" or "-g TARGET" (OPT). */
 static gboolean
 rule_targets(const char *rule, const char *opt, const char *target)
@@ -190,13 +248,6 @@ rule_targets(const char *rule, const char *opt, const char *target)
     g_autofree char *tail = g_strdup_printf(" %s %s", opt, target);
 
     return g_str_has_suffix(rule, tail);
-}
-
-/* "-A ..." as "-D ..." */
-static char *
-rule_delete_line(const char *rule)
-{
-    return g_strdup_printf("-D%s", rule + 2);
 }
 
 /* Targets of the "-j X" rules of CHAIN that start with PREFIX. */
@@ -214,6 +265,33 @@ snapshot_jump_targets(const Snapshot *snap, const char *chain, const char *prefi
             g_ptr_array_add(targets, g_strdup(j + 4));
     }
     return targets;
+}
+
+static void
+snapshots_clear(Snapshot *snaps)
+{
+    for (guint t = 0; t < NWF_FW_LAST; t++)
+        snapshot_clear(&snaps[t]);
+}
+
+/* Read the state of the tools TOOLS[0..N-1] into SNAPS[tool]. */
+static gboolean
+snapshots_take(Snapshot *snaps, const NwfFwTool *tools, guint n, GError **error)
+{
+    const char *const *argvs[NWF_FW_LAST];
+    const char *inputs[NWF_FW_LAST] = { NULL };
+    char *outputs[NWF_FW_LAST] = { NULL };
+    gboolean ok;
+
+    for (guint i = 0; i < n; i++)
+        argvs[i] = save_argv(tools[i]);
+    ok = run_tools(n, argvs, inputs, outputs, NULL, error);
+    for (guint i = 0; i < n; i++) {
+        if (ok)
+            snapshot_parse(outputs[i], &snaps[tools[i]]);
+        g_free(outputs[i]);
+    }
+    return ok;
 }
 
 /* --- batch text ---------------------------------------------------------- */
@@ -239,17 +317,18 @@ append_restore_arg(GString *line, const char *arg)
     g_string_append_c(line, '"');
 }
 
-static void
-batch_add_args(GPtrArray *batch, GPtrArray *args)
+/* ARGS from FIRST on, after PREFIX (may be ""), as one batch line. */
+static char *
+args_line(const char *prefix, GPtrArray *args, guint first)
 {
-    GString *line = g_string_new(NULL);
+    GString *line = g_string_new(prefix);
 
-    for (guint i = 0; i < args->len; i++) {
-        if (i)
+    for (guint i = first; i < args->len; i++) {
+        if (line->len)
             g_string_append_c(line, ' ');
         append_restore_arg(line, g_ptr_array_index(args, i));
     }
-    g_ptr_array_add(batch, g_string_free(line, FALSE));
+    return g_string_free(line, FALSE);
 }
 
 static void G_GNUC_PRINTF(2, 3)
@@ -262,29 +341,57 @@ batch_addf(GPtrArray *batch, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Run the non-empty batches of all tools, in parallel. */
+static char *
+batch_text(NwfFwTool tool, GPtrArray *batch)
+{
+    GString *text = g_string_new(tool == NWF_FW_EBTABLES ? "*nat\n" : "*filter\n");
+
+    for (guint i = 0; i < batch->len; i++)
+        g_string_append_printf(text, "%s\n", (const char *)g_ptr_array_index(batch, i));
+    g_string_append(text, "COMMIT\n");
+    return g_string_free(text, FALSE);
+}
+
+/* Run the non-empty batches of all tools, in parallel; DONE[tool] tells
+ * which ran and succeeded. */
 static gboolean
-batches_run(GPtrArray **batches, GError **error)
+batches_run(GPtrArray **batches, gboolean *done, GError **error)
 {
     const char *const *argvs[NWF_FW_LAST];
     const char *inputs[NWF_FW_LAST];
+    gboolean ran_ok[NWF_FW_LAST] = { FALSE };
+    NwfFwTool which[NWF_FW_LAST];
     g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
     guint n = 0;
+    gboolean ok;
 
     for (guint t = 0; t < NWF_FW_LAST; t++) {
-        GString *text;
+        if (done)
+            done[t] = FALSE;
         if (batches[t]->len == 0)
             continue;
-        text = g_string_new(t == NWF_FW_EBTABLES ? "*nat\n" : "*filter\n");
-        for (guint i = 0; i < batches[t]->len; i++)
-            g_string_append_printf(text, "%s\n", (const char *)g_ptr_array_index(batches[t], i));
-        g_string_append(text, "COMMIT\n");
+        g_ptr_array_add(texts, batch_text(t, batches[t]));
         argvs[n] = restore_argv(t);
-        inputs[n] = text->str;
-        g_ptr_array_add(texts, g_string_free(text, FALSE));
-        n++;
+        inputs[n] = g_ptr_array_index(texts, n);
+        which[n++] = t;
     }
-    return run_tools(n, argvs, inputs, NULL, error);
+    ok = run_tools(n, argvs, inputs, NULL, ran_ok, error);
+    for (guint i = 0; done && i < n; i++)
+        done[which[i]] = ran_ok[i];
+    return ok;
+}
+
+static GPtrArray *
+batch_new(void)
+{
+    return g_ptr_array_new_with_free_func(g_free);
+}
+
+static void
+batches_free(GPtrArray **batches)
+{
+    for (guint t = 0; t < NWF_FW_LAST; t++)
+        g_ptr_array_unref(batches[t]);
 }
 
 /* --- per-port plans ------------------------------------------------------ */
@@ -293,11 +400,11 @@ struct _NwfEbiptablesPlan {
     char *ifname;
     gboolean remove;             /* remove everything, build nothing */
     gboolean eth_present[NWF_ETH_DIR_LAST];
-    GPtrArray *eth_chains;       /* char*: temp names of every chain to build */
+    GPtrArray *eth_chains;       /* char*: every ebtables chain to build */
     GPtrArray *eth_subs[NWF_ETH_DIR_LAST];   /* char*: sub-chain suffixes */
-    GPtrArray *eth_rules;        /* GPtrArray* of args, temp names */
+    GPtrArray *eth_rules;        /* char*: "-A ..." batch lines */
     gboolean ip_present[NWF_IP_FAMILY_LAST];
-    GPtrArray *ip_rules[NWF_IP_FAMILY_LAST]; /* GPtrArray* of args, temp names */
+    GPtrArray *ip_rules[NWF_IP_FAMILY_LAST]; /* char*: "-A ..." batch lines */
 };
 
 void
@@ -339,11 +446,11 @@ plan_new(const char *ifname)
 
     plan->ifname = g_strdup(ifname);
     plan->eth_chains = g_ptr_array_new_with_free_func(g_free);
-    plan->eth_rules = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    plan->eth_rules = g_ptr_array_new_with_free_func(g_free);
     for (guint d = 0; d < NWF_ETH_DIR_LAST; d++)
         plan->eth_subs[d] = g_ptr_array_new_with_free_func(g_free);
     for (guint v = 0; v < NWF_IP_FAMILY_LAST; v++)
-        plan->ip_rules[v] = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+        plan->ip_rules[v] = g_ptr_array_new_with_free_func(g_free);
     return plan;
 }
 
@@ -359,16 +466,12 @@ nwf_ebiptables_plan_remove(const char *ifname, GError **error)
     return plan;
 }
 
-static GPtrArray *
-return_args(const char *chain)
+/* Render ARGS (consumed) as one batch line into LINES. */
+static void
+lines_take_args(GPtrArray *lines, GPtrArray *args)
 {
-    GPtrArray *args = g_ptr_array_new_with_free_func(g_free);
-
-    g_ptr_array_add(args, g_strdup("-A"));
-    g_ptr_array_add(args, g_strdup(chain));
-    g_ptr_array_add(args, g_strdup("-j"));
-    g_ptr_array_add(args, g_strdup("RETURN"));
-    return args;
+    g_ptr_array_add(lines, args_line("", args, 0));
+    g_ptr_array_unref(args);
 }
 
 NwfEbiptablesPlan *
@@ -388,32 +491,32 @@ nwf_ebiptables_plan_set(const NwfRuleProgram *program, GError **error)
         if (!eth->present)
             continue;
         plan->eth_present[d] = TRUE;
-        root = nwf_ebt_root_chain(d, TRUE, ifname);
+        root = nwf_ebt_root_chain(d, FALSE, ifname);
         g_ptr_array_add(plan->eth_chains, g_strdup(root));
         for (guint s = 0; s < eth->subchains->len; s++) {
             const NwfEthSubChain *sub = g_ptr_array_index(eth->subchains, s);
-            g_ptr_array_add(plan->eth_chains, nwf_ebt_sub_chain(d, TRUE, ifname, sub->suffix));
+            g_ptr_array_add(plan->eth_chains, nwf_ebt_sub_chain(d, FALSE, ifname, sub->suffix));
             g_ptr_array_add(plan->eth_subs[d], g_strdup(sub->suffix));
         }
         for (guint i = 0; i < eth->entries->len; i++) {
             const NwfEthEntry *entry = g_ptr_array_index(eth->entries, i);
             if (entry->kind == NWF_ETH_ENTRY_RULE) {
-                g_ptr_array_add(plan->eth_rules, nwf_ebt_rule_args(entry->rule, root));
+                lines_take_args(plan->eth_rules, nwf_ebt_rule_args(entry->rule, root));
             } else {
-                g_autofree char *sub = nwf_ebt_sub_chain(d, TRUE, ifname,
+                g_autofree char *sub = nwf_ebt_sub_chain(d, FALSE, ifname,
                                                          entry->subchain->suffix);
-                g_ptr_array_add(plan->eth_rules, nwf_ebt_jump_args(entry->subchain, root, sub));
+                lines_take_args(plan->eth_rules, nwf_ebt_jump_args(entry->subchain, root, sub));
             }
         }
         for (guint s = 0; s < eth->subchains->len; s++) {
             const NwfEthSubChain *sub = g_ptr_array_index(eth->subchains, s);
-            g_autofree char *name = nwf_ebt_sub_chain(d, TRUE, ifname, sub->suffix);
+            g_autofree char *name = nwf_ebt_sub_chain(d, FALSE, ifname, sub->suffix);
             for (guint i = 0; i < sub->rules->len; i++)
-                g_ptr_array_add(plan->eth_rules,
+                lines_take_args(plan->eth_rules,
                                 nwf_ebt_rule_args(g_ptr_array_index(sub->rules, i), name));
             /* ebtables-nft ends user chains in "accept" whatever their
              * policy says: return to the root chain explicitly */
-            g_ptr_array_add(plan->eth_rules, return_args(name));
+            batch_addf(plan->eth_rules, "-A %s -j RETURN", name);
         }
     }
     for (guint v = 0; v < NWF_IP_FAMILY_LAST; v++) {
@@ -422,21 +525,39 @@ nwf_ebiptables_plan_set(const NwfRuleProgram *program, GError **error)
             continue;
         plan->ip_present[v] = TRUE;
         for (guint c = 0; c < NWF_IP_CHAIN_LAST; c++) {
-            g_autofree char *chain = nwf_ipt_chain(c, TRUE, ifname);
+            g_autofree char *chain = nwf_ipt_chain(c, FALSE, ifname);
             for (guint i = 0; i < ip->chains[c]->len; i++)
-                g_ptr_array_add(plan->ip_rules[v],
+                lines_take_args(plan->ip_rules[v],
                                 nwf_ipt_rule_args(g_ptr_array_index(ip->chains[c], i), c, chain));
         }
     }
     return plan;
 }
 
-/* --- ebtables batches ---------------------------------------------------- */
+/* --- what a port owns, and what it should own ---------------------------- */
 
-static const char *
-eth_hook(NwfEthDir dir)
+/* The objects of one tool that belong to the ports of a transaction, as a
+ * snapshot shows them. */
+typedef struct {
+    GPtrArray *chains;           /* char*: port chains */
+    GPtrArray *bases;            /* char*: shared base chains (iptables) */
+    GPtrArray *hooks;            /* char*: saved "-A ..." lines jumping into them */
+} Owned;
+
+/* The state the same objects should reach. */
+typedef struct {
+    GPtrArray *decls;            /* char*: ":NAME ..." of each port chain */
+    GPtrArray *names;            /* char*: the names of DECLS */
+    GPtrArray *bases;            /* char*: base chains, created when missing */
+    GPtrArray *rules;            /* char*: "-A ..." lines of the port chains */
+    GPtrArray *hooks;            /* char*: "-A ..." lines in hook or base chains */
+    GArray *hook_pos;            /* guint per hook: its place, 0 = append */
+} Wanted;
+
+static GPtrArray *
+strv_new(void)
 {
-    return dir == NWF_ETH_VM_OUT ? "PREROUTING" : "POSTROUTING";
+    return g_ptr_array_new_with_free_func(g_free);
 }
 
 static gboolean
@@ -449,94 +570,91 @@ name_listed(GPtrArray *names, const char *name)
     return FALSE;
 }
 
-/* Remove the root chains of IFNAME (TEMP or live names), their sub-chains
- * and hooks, as far as SNAP shows them; with PLAN, also any stray chain
- * under a name the plan's sub-chains will take (its -N or -E would fail). */
 static void
-ebt_remove_lines(GPtrArray *batch, const Snapshot *snap, const char *ifname, gboolean temp,
-                 const NwfEbiptablesPlan *plan)
+add_unique(GPtrArray *names, const char *name)
 {
-    g_autoptr(GPtrArray) roots = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GPtrArray) subs = g_ptr_array_new_with_free_func(g_free);
-
-    for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
-        g_autofree char *root = nwf_ebt_root_chain(d, temp, ifname);
-        g_autofree char *prefix = nwf_ebt_sub_chain(d, temp, ifname, "");
-        g_autoptr(GPtrArray) targets = NULL;
-
-        for (guint i = 0; i < snap->rules->len; i++) {
-            const char *rule = g_ptr_array_index(snap->rules, i);
-            if (rule_in_chain(rule, eth_hook(d)) && rule_targets(rule, "-j", root))
-                g_ptr_array_add(batch, rule_delete_line(rule));
-        }
-        if (!snapshot_has_chain(snap, root))
-            continue;
-        targets = snapshot_jump_targets(snap, root, prefix);
-        for (guint i = 0; i < targets->len; i++) {
-            if (snapshot_has_chain(snap, g_ptr_array_index(targets, i)))
-                g_ptr_array_add(subs, g_strdup(g_ptr_array_index(targets, i)));
-        }
-        g_ptr_array_add(roots, g_steal_pointer(&root));
-    }
-    for (guint d = 0; plan && d < NWF_ETH_DIR_LAST; d++) {
-        for (guint s = 0; s < plan->eth_subs[d]->len; s++) {
-            g_autofree char *name = nwf_ebt_sub_chain(d, temp, ifname,
-                                                      g_ptr_array_index(plan->eth_subs[d], s));
-            if (snapshot_has_chain(snap, name) && !name_listed(subs, name))
-                g_ptr_array_add(subs, g_steal_pointer(&name));
-        }
-    }
-    for (guint i = 0; i < roots->len; i++)
-        batch_addf(batch, "-F %s", (const char *)g_ptr_array_index(roots, i));
-    for (guint i = 0; i < subs->len; i++) {
-        batch_addf(batch, "-F %s", (const char *)g_ptr_array_index(subs, i));
-        batch_addf(batch, "-X %s", (const char *)g_ptr_array_index(subs, i));
-    }
-    for (guint i = 0; i < roots->len; i++)
-        batch_addf(batch, "-X %s", (const char *)g_ptr_array_index(roots, i));
+    if (!name_listed(names, name))
+        g_ptr_array_add(names, g_strdup(name));
 }
 
 static void
-ebt_build_lines(GPtrArray *batch, const NwfEbiptablesPlan *plan)
+owned_init(Owned *owned)
 {
-    for (guint i = 0; i < plan->eth_chains->len; i++)
-        batch_addf(batch, "-N %s", (const char *)g_ptr_array_index(plan->eth_chains, i));
-    for (guint i = 0; i < plan->eth_rules->len; i++)
-        batch_add_args(batch, g_ptr_array_index(plan->eth_rules, i));
-    for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
-        g_autofree char *root = nwf_ebt_root_chain(d, TRUE, plan->ifname);
-        if (plan->eth_present[d])
-            batch_addf(batch, "-A %s %s %s -j %s", eth_hook(d),
-                       d == NWF_ETH_VM_OUT ? "-i" : "-o", plan->ifname, root);
-    }
+    owned->chains = strv_new();
+    owned->bases = strv_new();
+    owned->hooks = strv_new();
 }
 
 static void
-ebt_switch_lines(GPtrArray *batch, const Snapshot *snap, const NwfEbiptablesPlan *plan)
+owned_clear(Owned *owned)
 {
-    ebt_remove_lines(batch, snap, plan->ifname, FALSE, plan);
-    if (plan->remove)
-        return;
-    for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
-        g_autofree char *temp_root = nwf_ebt_root_chain(d, TRUE, plan->ifname);
-        g_autofree char *root = nwf_ebt_root_chain(d, FALSE, plan->ifname);
-
-        if (!plan->eth_present[d])
-            continue;
-        for (guint s = 0; s < plan->eth_subs[d]->len; s++) {
-            const char *suffix = g_ptr_array_index(plan->eth_subs[d], s);
-            g_autofree char *temp = nwf_ebt_sub_chain(d, TRUE, plan->ifname, suffix);
-            g_autofree char *live = nwf_ebt_sub_chain(d, FALSE, plan->ifname, suffix);
-            batch_addf(batch, "-E %s %s", temp, live);
-        }
-        batch_addf(batch, "-E %s %s", temp_root, root);
-    }
+    g_ptr_array_unref(owned->chains);
+    g_ptr_array_unref(owned->bases);
+    g_ptr_array_unref(owned->hooks);
 }
 
-/* --- iptables batches ---------------------------------------------------- */
+static void
+wanted_init(Wanted *wanted)
+{
+    wanted->decls = strv_new();
+    wanted->names = strv_new();
+    wanted->bases = strv_new();
+    wanted->rules = strv_new();
+    wanted->hooks = strv_new();
+    wanted->hook_pos = g_array_new(FALSE, FALSE, sizeof(guint));
+}
+
+static void
+wanted_clear(Wanted *wanted)
+{
+    g_ptr_array_unref(wanted->decls);
+    g_ptr_array_unref(wanted->names);
+    g_ptr_array_unref(wanted->bases);
+    g_ptr_array_unref(wanted->rules);
+    g_ptr_array_unref(wanted->hooks);
+    g_array_unref(wanted->hook_pos);
+}
+
+static void
+wanted_hook(Wanted *wanted, char *line, guint pos)
+{
+    g_ptr_array_add(wanted->hooks, line);
+    g_array_append_val(wanted->hook_pos, pos);
+}
+
+static void
+wanted_chain(Wanted *wanted, const char *name, char *decl)
+{
+    g_ptr_array_add(wanted->names, g_strdup(name));
+    g_ptr_array_add(wanted->decls, decl);
+}
+
+static const char *
+eth_hook(NwfEthDir dir)
+{
+    return dir == NWF_ETH_VM_OUT ? "PREROUTING" : "POSTROUTING";
+}
+
+static char *
+eth_hook_line(NwfEthDir dir, const char *ifname)
+{
+    g_autofree char *root = nwf_ebt_root_chain(dir, FALSE, ifname);
+
+    return g_strdup_printf("-A %s %s %s -j %s", eth_hook(dir),
+                           dir == NWF_ETH_VM_OUT ? "-i" : "-o", ifname, root);
+}
 
 static const char *const base_chains[] = {
     "libvirt-in", "libvirt-out", "libvirt-in-post", "libvirt-host-in",
+};
+
+/* How libvirt hooks the base chains, and where it puts them. */
+static const struct {
+    const char *line;
+    guint pos;
+} base_hooks[] = {
+    { "-A FORWARD -j libvirt-in", 1 }, { "-A FORWARD -j libvirt-out", 2 },
+    { "-A FORWARD -j libvirt-in-post", 3 }, { "-A INPUT -j libvirt-host-in", 1 },
 };
 
 static const char *
@@ -546,267 +664,423 @@ ip_base_chain(NwfIpChain chain)
          : chain == NWF_IP_TO_VM ? "libvirt-out" : "libvirt-host-in";
 }
 
-static gboolean
-snapshot_has_rule(const Snapshot *snap, const char *line)
-{
-    for (guint i = 0; i < snap->rules->len; i++) {
-        if (strcmp(g_ptr_array_index(snap->rules, i), line) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-/* Create the shared base chains and their hooks where missing. */
-static void
-ipt_base_lines(GPtrArray *batch, const Snapshot *snap)
-{
-    static const char *const hooks[] = {
-        "-A FORWARD -j libvirt-in", "-A FORWARD -j libvirt-out",
-        "-A FORWARD -j libvirt-in-post", "-A INPUT -j libvirt-host-in",
-    };
-    static const char *const inserts[] = {
-        "-I FORWARD 1 -j libvirt-in", "-I FORWARD 2 -j libvirt-out",
-        "-I FORWARD 3 -j libvirt-in-post", "-I INPUT 1 -j libvirt-host-in",
-    };
-    gboolean all_hooked = TRUE;
-
-    for (guint i = 0; i < G_N_ELEMENTS(base_chains); i++) {
-        if (!snapshot_has_chain(snap, base_chains[i]))
-            batch_addf(batch, ":%s - [0:0]", base_chains[i]);
-        all_hooked &= snapshot_has_rule(snap, hooks[i]);
-    }
-    if (all_hooked)
-        return;
-    /* re-insert all four so they end up first and in libvirt's order */
-    for (guint i = 0; i < G_N_ELEMENTS(hooks); i++) {
-        if (snapshot_has_rule(snap, hooks[i]))
-            batch_addf(batch, "-D%s", hooks[i] + 2);
-    }
-    for (guint i = 0; i < G_N_ELEMENTS(inserts); i++)
-        batch_addf(batch, "%s", inserts[i]);
-}
-
 static char *
 in_post_line(const char *ifname)
 {
     return g_strdup_printf("-A libvirt-in-post -m physdev --physdev-in %s -j ACCEPT", ifname);
 }
 
-/* Unhook and delete the per-port chains (TEMP or live names) in SNAP. */
-static void
-ipt_remove_lines(GPtrArray *batch, const Snapshot *snap, const char *ifname, gboolean temp)
+static char *
+ip_hook_line(NwfIpChain c, const char *ifname)
 {
-    for (guint c = 0; c < NWF_IP_CHAIN_LAST; c++) {
-        g_autofree char *chain = nwf_ipt_chain(c, temp, ifname);
-        for (guint i = 0; i < snap->rules->len; i++) {
-            const char *rule = g_ptr_array_index(snap->rules, i);
-            if (rule_in_chain(rule, ip_base_chain(c)) && rule_targets(rule, "-g", chain))
-                g_ptr_array_add(batch, rule_delete_line(rule));
-        }
-    }
-    for (guint c = 0; c < NWF_IP_CHAIN_LAST; c++) {
-        g_autofree char *chain = nwf_ipt_chain(c, temp, ifname);
-        if (snapshot_has_chain(snap, chain)) {
-            batch_addf(batch, "-F %s", chain);
-            batch_addf(batch, "-X %s", chain);
+    g_autofree char *chain = nwf_ipt_chain(c, FALSE, ifname);
+
+    /* in iptables-save's option order, so a hook in place is recognised */
+    return g_strdup_printf("-A %s -m physdev %s %s%s -g %s", ip_base_chain(c),
+                           c == NWF_IP_TO_VM ? "--physdev-out" : "--physdev-in", ifname,
+                           c == NWF_IP_TO_VM ? " --physdev-is-bridged" : "", chain);
+}
+
+/* Does the saved RULE stand for the teardown command ARGS ("-D CHAIN ...")?
+ * iptables-save prints physdev options in its own order, so a jump into a
+ * port chain is recognised by its chain and target, a verdict rule (the
+ * libvirt-in-post ACCEPT) by its text. */
+static gboolean
+rule_deleted_by(const char *rule, GPtrArray *args)
+{
+    const char *target = g_ptr_array_index(args, args->len - 1);
+    g_autofree char *line = NULL;
+
+    if (!rule_in_chain(rule, g_ptr_array_index(args, 1)))
+        return FALSE;
+    if (strcmp(target, "ACCEPT") != 0)
+        return rule_targets(rule, g_ptr_array_index(args, args->len - 2), target);
+    line = args_line("-A", args, 1);
+    return strcmp(rule, line) == 0;
+}
+
+/* What libvirt's teardown of IFNAME would remove from TOOL (hooks, chains,
+ * the sub-chains its listings find), as far as SNAP shows it. */
+static void
+owned_from_teardown(Owned *owned, NwfFwTool tool, const Snapshot *snap, const char *ifname)
+{
+    g_autoptr(GPtrArray) cmds = nwf_ebiptables_script_teardown(ifname, NWF_EBIPTABLES_TEAR_ALL);
+
+    for (guint c = 0; c < cmds->len; c++) {
+        const NwfFwCmd *cmd = g_ptr_array_index(cmds, c);
+        const char *op = g_ptr_array_index(cmd->args, 0);
+        const char *name = g_ptr_array_index(cmd->args, 1);
+
+        if (cmd->tool != tool)
+            continue;
+        if (strcmp(op, "-D") == 0) {
+            for (guint i = 0; i < snap->rules->len; i++) {
+                if (rule_deleted_by(g_ptr_array_index(snap->rules, i), cmd->args))
+                    add_unique(owned->hooks, g_ptr_array_index(snap->rules, i));
+            }
+        } else if (strcmp(op, "-X") == 0 && snapshot_has_chain(snap, name)) {
+            add_unique(owned->chains, name);
+        } else if (strcmp(op, "-L") == 0) {
+            /* "libvirt-I-vnet0" jumps into "I-vnet0-..." */
+            g_autofree char *prefix = g_strconcat(name + strlen("libvirt-"), "-", NULL);
+            g_autoptr(GPtrArray) targets = snapshot_jump_targets(snap, name, prefix);
+            for (guint i = 0; i < targets->len; i++) {
+                if (snapshot_has_chain(snap, g_ptr_array_index(targets, i)))
+                    add_unique(owned->chains, g_ptr_array_index(targets, i));
+            }
         }
     }
 }
 
+/* The objects of PLANS' ports in TOOL; for ebtables also any chain under a
+ * name a plan's sub-chains take (it would be in the way); WITH_BASE: also
+ * the base chains and their hooks (only a rollback removes those). */
 static void
-ipt_build_lines(GPtrArray *batch, const Snapshot *snap, const NwfEbiptablesPlan *plan,
-                NwfIpFamily family)
+owned_collect(Owned *owned, NwfFwTool tool, const Snapshot *snap, GPtrArray *plans,
+              gboolean with_base)
 {
-    g_autofree char *in_post = in_post_line(plan->ifname);
+    for (guint p = 0; p < plans->len; p++) {
+        const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
 
-    for (guint c = 0; c < NWF_IP_CHAIN_LAST; c++) {
-        g_autofree char *chain = nwf_ipt_chain(c, TRUE, plan->ifname);
-        batch_addf(batch, ":%s - [0:0]", chain);
+        owned_from_teardown(owned, tool, snap, plan->ifname);
+        for (guint d = 0; tool == NWF_FW_EBTABLES && d < NWF_ETH_DIR_LAST; d++) {
+            for (guint s = 0; s < plan->eth_subs[d]->len; s++) {
+                const char *suffix = g_ptr_array_index(plan->eth_subs[d], s);
+                for (guint temp = 0; temp < 2; temp++) {
+                    g_autofree char *name = nwf_ebt_sub_chain(d, temp, plan->ifname, suffix);
+                    if (snapshot_has_chain(snap, name))
+                        add_unique(owned->chains, name);
+                }
+            }
+        }
     }
-    for (guint i = 0; i < plan->ip_rules[family]->len; i++)
-        batch_add_args(batch, g_ptr_array_index(plan->ip_rules[family], i));
-    for (guint c = 0; c < NWF_IP_CHAIN_LAST; c++) {
-        g_autofree char *chain = nwf_ipt_chain(c, TRUE, plan->ifname);
-        batch_addf(batch, "-A %s -m physdev %s %s -g %s", ip_base_chain(c),
-                   c == NWF_IP_TO_VM ? "--physdev-is-bridged --physdev-out" : "--physdev-in",
-                   plan->ifname, chain);
+    for (guint b = 0; tool != NWF_FW_EBTABLES && with_base && b < G_N_ELEMENTS(base_chains); b++) {
+        if (snapshot_has_chain(snap, base_chains[b]))
+            add_unique(owned->bases, base_chains[b]);
+        if (snapshot_has_rule(snap, base_hooks[b].line))
+            add_unique(owned->hooks, base_hooks[b].line);
     }
-    if (!snapshot_has_rule(snap, in_post))
-        batch_addf(batch, "%s", in_post);
 }
 
+/* What PLANS want in TOOL. */
 static void
-ipt_switch_lines(GPtrArray *batch, const Snapshot *snap, const NwfEbiptablesPlan *plan,
-                 NwfIpFamily family)
+wanted_from_plans(Wanted *wanted, NwfFwTool tool, GPtrArray *plans)
 {
-    ipt_remove_lines(batch, snap, plan->ifname, FALSE);
-    if (!plan->remove && plan->ip_present[family]) {
+    gboolean base_done = FALSE;
+
+    for (guint p = 0; p < plans->len; p++) {
+        const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
+        NwfIpFamily v = tool == NWF_FW_IPTABLES ? NWF_IP_V4 : NWF_IP_V6;
+
+        if (plan->remove)
+            continue;
+        if (tool == NWF_FW_EBTABLES) {
+            for (guint i = 0; i < plan->eth_chains->len; i++) {
+                const char *name = g_ptr_array_index(plan->eth_chains, i);
+                wanted_chain(wanted, name, g_strdup_printf(":%s ACCEPT", name));
+            }
+            for (guint i = 0; i < plan->eth_rules->len; i++)
+                g_ptr_array_add(wanted->rules, g_strdup(g_ptr_array_index(plan->eth_rules, i)));
+            for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
+                if (plan->eth_present[d])
+                    wanted_hook(wanted, eth_hook_line(d, plan->ifname), 0);
+            }
+            continue;
+        }
+        if (!plan->ip_present[v])
+            continue;
+        for (guint b = 0; !base_done && b < G_N_ELEMENTS(base_chains); b++) {
+            g_ptr_array_add(wanted->bases, g_strdup(base_chains[b]));
+            wanted_hook(wanted, g_strdup(base_hooks[b].line), base_hooks[b].pos);
+        }
+        base_done = TRUE;
         for (guint c = 0; c < NWF_IP_CHAIN_LAST; c++) {
-            g_autofree char *temp = nwf_ipt_chain(c, TRUE, plan->ifname);
-            g_autofree char *live = nwf_ipt_chain(c, FALSE, plan->ifname);
-            batch_addf(batch, "-E %s %s", temp, live);
+            g_autofree char *chain = nwf_ipt_chain(c, FALSE, plan->ifname);
+            wanted_chain(wanted, chain, g_strdup_printf(":%s - [0:0]", chain));
         }
-        return;
+        for (guint i = 0; i < plan->ip_rules[v]->len; i++)
+            g_ptr_array_add(wanted->rules, g_strdup(g_ptr_array_index(plan->ip_rules[v], i)));
+        for (guint c = 0; c < NWF_IP_CHAIN_LAST; c++)
+            wanted_hook(wanted, ip_hook_line(c, plan->ifname), 0);
+        wanted_hook(wanted, in_post_line(plan->ifname), 0);
     }
+}
+
+/* What SNAP showed of OWNED: the state a rollback goes back to. */
+static void
+wanted_from_snapshot(Wanted *wanted, const Snapshot *snap, const Owned *owned)
+{
+    for (guint i = 0; i < owned->chains->len; i++) {
+        const char *name = g_ptr_array_index(owned->chains, i);
+        wanted_chain(wanted, name, g_strdup(g_hash_table_lookup(snap->chains, name)));
+    }
+    for (guint i = 0; i < owned->bases->len; i++)
+        g_ptr_array_add(wanted->bases, g_strdup(g_ptr_array_index(owned->bases, i)));
     for (guint i = 0; i < snap->rules->len; i++) {
         const char *rule = g_ptr_array_index(snap->rules, i);
-        g_autofree char *needle = g_strdup_printf(" --physdev-in %s ", plan->ifname);
-        if (rule_in_chain(rule, "libvirt-in-post") && strstr(rule, needle))
-            g_ptr_array_add(batch, rule_delete_line(rule));
+        g_autofree char *chain = g_strndup(rule + 3, strcspn(rule + 3, " "));
+        if (name_listed(owned->chains, chain))
+            g_ptr_array_add(wanted->rules, g_strdup(rule));
+        else if (name_listed(owned->hooks, rule))
+            wanted_hook(wanted, g_strdup(rule), g_array_index(snap->positions, guint, i));
     }
+}
+
+/* --- converging ------------------------------------------------------------ */
+
+typedef struct {
+    const char *line;
+    guint pos;
+} PlacedHook;
+
+static gint
+placed_hook_compare(gconstpointer a, gconstpointer b)
+{
+    const PlacedHook *x = a;
+    const PlacedHook *y = b;
+
+    return x->pos < y->pos ? -1 : (x->pos > y->pos);
+}
+
+/* The batch lines that take the objects OWNED (as SNAP shows them) to
+ * WANTED, in an order each tool accepts within one transaction. */
+static void
+converge_lines(GPtrArray *batch, const Snapshot *snap, const Owned *owned, const Wanted *wanted)
+{
+    g_autoptr(GArray) placed = g_array_new(FALSE, FALSE, sizeof(PlacedHook));
+    g_autoptr(GPtrArray) gone = strv_new();
+
+    for (guint i = 0; i < owned->hooks->len; i++) {
+        const char *line = g_ptr_array_index(owned->hooks, i);
+        if (!name_listed(wanted->hooks, line))
+            batch_addf(batch, "-D%s", line + 2);
+    }
+    for (guint i = 0; i < wanted->bases->len; i++) {
+        const char *name = g_ptr_array_index(wanted->bases, i);
+        if (!snapshot_has_chain(snap, name))
+            batch_addf(batch, ":%s - [0:0]", name);
+    }
+    /* ":NAME" creates the chain, or flushes it when it exists */
+    for (guint i = 0; i < wanted->decls->len; i++)
+        batch_addf(batch, "%s", (const char *)g_ptr_array_index(wanted->decls, i));
+    for (guint i = 0; i < owned->chains->len; i++) {
+        const char *name = g_ptr_array_index(owned->chains, i);
+        if (!name_listed(wanted->names, name)) {
+            batch_addf(batch, "-F %s", name);
+            g_ptr_array_add(gone, g_strdup(name));
+        }
+    }
+    for (guint i = 0; i < gone->len; i++)
+        batch_addf(batch, "-X %s", (const char *)g_ptr_array_index(gone, i));
+    /* a base chain goes only empty: other ports' hooks are never flushed */
+    for (guint i = 0; i < owned->bases->len; i++) {
+        const char *name = g_ptr_array_index(owned->bases, i);
+        if (!name_listed(wanted->bases, name))
+            batch_addf(batch, "-X %s", name);
+    }
+    for (guint i = 0; i < wanted->rules->len; i++)
+        batch_addf(batch, "%s", (const char *)g_ptr_array_index(wanted->rules, i));
+    for (guint i = 0; i < wanted->hooks->len; i++) {
+        PlacedHook hook = { g_ptr_array_index(wanted->hooks, i),
+                            g_array_index(wanted->hook_pos, guint, i) };
+        if (snapshot_has_rule(snap, hook.line))
+            continue;
+        if (hook.pos == 0)
+            batch_addf(batch, "%s", hook.line);
+        else
+            g_array_append_val(placed, hook);
+    }
+    /* in rising order, each lands where it was: the rules before it are
+     * back already */
+    g_array_sort(placed, placed_hook_compare);
+    for (guint i = 0; i < placed->len; i++) {
+        const PlacedHook *hook = &g_array_index(placed, PlacedHook, i);
+        const char *rest = hook->line + 3 + strcspn(hook->line + 3, " ");
+        g_autofree char *chain = g_strndup(hook->line + 3, rest - (hook->line + 3));
+        batch_addf(batch, "-I %s %u%s", chain, hook->pos, rest);
+    }
+}
+
+/* The batch that takes TOOL from SNAP to what PLANS want. */
+static void
+forward_lines(GPtrArray *batch, NwfFwTool tool, const Snapshot *snap, GPtrArray *plans)
+{
+    Owned owned;
+    Wanted wanted;
+
+    owned_init(&owned);
+    wanted_init(&wanted);
+    owned_collect(&owned, tool, snap, plans, FALSE);
+    wanted_from_plans(&wanted, tool, plans);
+    converge_lines(batch, snap, &owned, &wanted);
+    owned_clear(&owned);
+    wanted_clear(&wanted);
+}
+
+/* Put TOOL's objects of PLANS back as BEFORE showed them. */
+static gboolean
+rollback_tool(NwfFwTool tool, const Snapshot *before, GPtrArray *plans, GError **error)
+{
+    Snapshot now[NWF_FW_LAST] = { 0 };
+    GPtrArray *batches[NWF_FW_LAST];
+    Owned owned_now, owned_before;
+    Wanted wanted;
+    gboolean ok;
+
+    if (!snapshots_take(now, &tool, 1, error))
+        return FALSE;
+    owned_init(&owned_now);
+    owned_init(&owned_before);
+    wanted_init(&wanted);
+    owned_collect(&owned_now, tool, &now[tool], plans, TRUE);
+    owned_collect(&owned_before, tool, before, plans, TRUE);
+    wanted_from_snapshot(&wanted, before, &owned_before);
+    for (guint t = 0; t < NWF_FW_LAST; t++)
+        batches[t] = batch_new();
+    converge_lines(batches[tool], &now[tool], &owned_now, &wanted);
+    ok = batches_run(batches, NULL, error);
+    batches_free(batches);
+    owned_clear(&owned_now);
+    owned_clear(&owned_before);
+    wanted_clear(&wanted);
+    snapshots_clear(now);
+    return ok;
 }
 
 /* --- the transaction ----------------------------------------------------- */
 
-static void
-snapshots_clear(Snapshot *snaps)
-{
-    for (guint t = 0; t < NWF_FW_LAST; t++)
-        snapshot_clear(&snaps[t]);
-}
-
 static gboolean
-snapshots_take(Snapshot *snaps, GError **error)
+plans_want_ip(GPtrArray *plans)
 {
-    const char *const *argvs[NWF_FW_LAST];
-    const char *inputs[NWF_FW_LAST] = { NULL };
-    char *outputs[NWF_FW_LAST] = { NULL };
-    gboolean ok;
-
-    for (guint t = 0; t < NWF_FW_LAST; t++)
-        argvs[t] = save_argv(t);
-    ok = run_tools(NWF_FW_LAST, argvs, inputs, outputs, error);
-    for (guint t = 0; t < NWF_FW_LAST; t++) {
-        if (ok)
-            snapshot_parse(outputs[t], &snaps[t]);
-        g_free(outputs[t]);
+    for (guint p = 0; p < plans->len; p++) {
+        const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
+        if (plan->remove || plan->ip_present[NWF_IP_V4] || plan->ip_present[NWF_IP_V6])
+            return TRUE;
     }
-    return ok;
+    return FALSE;
 }
 
-static GPtrArray *
-batch_new(void)
-{
-    return g_ptr_array_new_with_free_func(g_free);
-}
-
-static void
-batches_free(GPtrArray **batches)
-{
-    for (guint t = 0; t < NWF_FW_LAST; t++)
-        g_ptr_array_unref(batches[t]);
-}
-
-/* Remove every temporary object of PLANS (phase 0 and rollback). Sets
- * *DID_WORK when there was anything to remove. */
+/* New ports with ebtables rules only, when the iptables snapshots show
+ * nothing of them: "-N" every chain (the batch fails when one exists), fill
+ * them and hook them. Both root chains must be among them: a port without
+ * either root holds no hooks either. FALSE: take the snapshot path. */
 static gboolean
-remove_temporaries(GPtrArray *plans, const Snapshot *snaps, gboolean *did_work, GError **error)
+try_new_ports(GPtrArray *plans, const Snapshot *snaps)
 {
     GPtrArray *batches[NWF_FW_LAST];
-    gboolean ok;
-
-    *did_work = FALSE;
-    for (guint t = 0; t < NWF_FW_LAST; t++) {
-        batches[t] = batch_new();
-        for (guint p = 0; p < plans->len; p++) {
-            const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
-            if (t == NWF_FW_EBTABLES)
-                ebt_remove_lines(batches[t], &snaps[t], plan->ifname, TRUE, plan);
-            else
-                ipt_remove_lines(batches[t], &snaps[t], plan->ifname, TRUE);
-        }
-        *did_work |= batches[t]->len > 0;
-    }
-    ok = batches_run(batches, error);
-    batches_free(batches);
-    return ok;
-}
-
-static void
-rollback(GPtrArray *plans)
-{
-    Snapshot snaps[NWF_FW_LAST] = { 0 };
     g_autoptr(GError) error = NULL;
-    gboolean did_work;
-
-    if (!snapshots_take(snaps, &error) || !remove_temporaries(plans, snaps, &did_work, &error))
-        g_warning("cleaning up after a failed firewall update: %s", error->message);
-    snapshots_clear(snaps);
-}
-
-static gboolean
-build_all(GPtrArray *plans, const Snapshot *snaps, GError **error)
-{
-    GPtrArray *batches[NWF_FW_LAST];
-    gboolean base_done[NWF_FW_LAST] = { FALSE };
     gboolean ok;
 
+    for (guint p = 0; p < plans->len; p++) {
+        const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
+        if (!plan->eth_present[NWF_ETH_VM_OUT] || !plan->eth_present[NWF_ETH_VM_IN])
+            return FALSE;
+    }
+
+    for (guint t = NWF_FW_IPTABLES; t < NWF_FW_LAST; t++) {
+        Owned owned;
+        gboolean clean;
+
+        owned_init(&owned);
+        owned_collect(&owned, t, &snaps[t], plans, FALSE);
+        clean = owned.chains->len == 0 && owned.hooks->len == 0;
+        owned_clear(&owned);
+        if (!clean)
+            return FALSE;
+    }
     for (guint t = 0; t < NWF_FW_LAST; t++)
         batches[t] = batch_new();
     for (guint p = 0; p < plans->len; p++) {
         const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
-        if (plan->remove)
-            continue;
-        ebt_build_lines(batches[NWF_FW_EBTABLES], plan);
-        for (guint v = 0; v < NWF_IP_FAMILY_LAST; v++) {
-            NwfFwTool t = nwf_fw_tool_for_family(v);
-            if (!plan->ip_present[v])
-                continue;
-            if (!base_done[t])
-                ipt_base_lines(batches[t], &snaps[t]);
-            base_done[t] = TRUE;
-            ipt_build_lines(batches[t], &snaps[t], plan, v);
+        for (guint i = 0; i < plan->eth_chains->len; i++)
+            batch_addf(batches[NWF_FW_EBTABLES], "-N %s",
+                       (const char *)g_ptr_array_index(plan->eth_chains, i));
+        for (guint i = 0; i < plan->eth_rules->len; i++)
+            batch_addf(batches[NWF_FW_EBTABLES], "%s",
+                       (const char *)g_ptr_array_index(plan->eth_rules, i));
+        for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
+            if (plan->eth_present[d])
+                g_ptr_array_add(batches[NWF_FW_EBTABLES], eth_hook_line(d, plan->ifname));
         }
     }
-    ok = batches_run(batches, error);
+    ok = batches_run(batches, NULL, &error);
     batches_free(batches);
     return ok;
 }
 
-static gboolean
-switch_all(GPtrArray *plans, const Snapshot *snaps, GError **error)
-{
-    GPtrArray *batches[NWF_FW_LAST];
-    gboolean ok;
+static void
+error_append(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-    for (guint t = 0; t < NWF_FW_LAST; t++)
-        batches[t] = batch_new();
-    for (guint p = 0; p < plans->len; p++) {
-        const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
-        ebt_switch_lines(batches[NWF_FW_EBTABLES], &snaps[NWF_FW_EBTABLES], plan);
-        for (guint v = 0; v < NWF_IP_FAMILY_LAST; v++) {
-            NwfFwTool t = nwf_fw_tool_for_family(v);
-            ipt_switch_lines(batches[t], &snaps[t], plan, v);
-        }
+static void
+error_append(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *more = NULL;
+    char *joined;
+
+    if (!error || !*error)
+        return;
+    va_start(ap, fmt);
+    more = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    joined = g_strconcat((*error)->message, more, NULL);
+    g_free((*error)->message);
+    (*error)->message = joined;
+}
+
+/* Snapshots of every tool, or (*APPLIED) the plans applied as new ports
+ * without reading ebtables. */
+static gboolean
+snapshots_or_new_ports(GPtrArray *plans, Snapshot *snaps, gboolean *applied, GError **error)
+{
+    static const NwfFwTool ip_tools[] = { NWF_FW_IPTABLES, NWF_FW_IP6TABLES };
+    static const NwfFwTool eb_tool[] = { NWF_FW_EBTABLES };
+    static const NwfFwTool all_tools[] = { NWF_FW_EBTABLES, NWF_FW_IPTABLES, NWF_FW_IP6TABLES };
+
+    *applied = FALSE;
+    if (plans_want_ip(plans))
+        return snapshots_take(snaps, all_tools, G_N_ELEMENTS(all_tools), error);
+    if (!snapshots_take(snaps, ip_tools, G_N_ELEMENTS(ip_tools), error))
+        return FALSE;
+    if (try_new_ports(plans, snaps)) {
+        *applied = TRUE;
+        return TRUE;
     }
-    ok = batches_run(batches, error);
-    batches_free(batches);
-    return ok;
+    return snapshots_take(snaps, eb_tool, G_N_ELEMENTS(eb_tool), error);
 }
 
 gboolean
 nwf_ebiptables_apply(GPtrArray *plans, GError **error)
 {
     Snapshot snaps[NWF_FW_LAST] = { 0 };
-    gboolean ok, cleaned;
+    GPtrArray *batches[NWF_FW_LAST];
+    gboolean done[NWF_FW_LAST];
+    gboolean ok, applied;
 
     if (plans->len == 0)
         return TRUE;
-    if (!snapshots_take(snaps, error) || !remove_temporaries(plans, snaps, &cleaned, error)) {
+    if (!snapshots_or_new_ports(plans, snaps, &applied, error) || applied) {
         snapshots_clear(snaps);
-        return FALSE;
+        return applied;
     }
-    if (cleaned) {
-        /* leftovers of an interrupted run are gone: look again */
-        snapshots_clear(snaps);
-        if (!snapshots_take(snaps, error))
-            return FALSE;
+    for (guint t = 0; t < NWF_FW_LAST; t++) {
+        batches[t] = batch_new();
+        forward_lines(batches[t], t, &snaps[t], plans);
     }
-    /* building leaves the live objects alone, so the snapshot still
-     * describes them at the switch */
-    ok = build_all(plans, snaps, error) && switch_all(plans, snaps, error);
+    ok = batches_run(batches, done, error);
+    batches_free(batches);
+    /* the failed tool's transaction left it as it was; the others go back
+     * to the snapshot */
+    for (guint t = 0; !ok && t < NWF_FW_LAST; t++) {
+        g_autoptr(GError) local = NULL;
+        if (!done[t])
+            continue;
+        if (rollback_tool(t, &snaps[t], plans, &local))
+            error_append(error, _("; the previous %s rules were put back"), nwf_fw_tool_name(t));
+        else
+            error_append(error, _("; putting the previous %s rules back failed too: %s"),
+                         nwf_fw_tool_name(t), local->message);
+    }
     snapshots_clear(snaps);
-    if (!ok)
-        rollback(plans);
     return ok;
 }

@@ -47,8 +47,28 @@ GPtrArray *nwf_fw_cmd_argv(const NwfFwCmd *cmd);
 /* libvirt's "apply new rules" sequence for PROGRAM, as a dry run records it. */
 GPtrArray *nwf_ebiptables_script_apply(const NwfRuleProgram *program);
 
-/* Commands in libvirt's dry-run text form (xml2firewall *.args). */
-char *nwf_ebiptables_script_format(GPtrArray *cmds);
+/* libvirt's command sequences of the driver's other entry points for one
+ * interface, as its dry run records them (vectors/libvirt/
+ * ebiptables-inline). TEAR_ALL also tells the real apply which objects
+ * belong to a port. */
+typedef enum {
+    NWF_EBIPTABLES_TEAR_NEW,     /* tearNewRules: the temporary objects */
+    NWF_EBIPTABLES_TEAR_OLD,     /* tearOldRules: drop the live ones, rename the temporary ones */
+    NWF_EBIPTABLES_TEAR_ALL,     /* allTeardown: temporary and live objects */
+    NWF_EBIPTABLES_TEAR_EBT,     /* removeBasicRules: the ebtables root chains only */
+} NwfEbiptablesTeardown;
+
+GPtrArray *nwf_ebiptables_script_teardown(const char *ifname, NwfEbiptablesTeardown which);
+
+/* libvirt's learning-phase apply (applyBasicRules, applyDHCPOnlyRules,
+ * applyDropAllRules) of PROGRAM, whose rules are all in ebtables root
+ * chains: allTeardown, then the roots built under temporary names, hooked
+ * and renamed. */
+GPtrArray *nwf_ebiptables_script_learning(const NwfRuleProgram *program);
+
+/* Commands in libvirt's dry-run text form: xml2firewall *.args, or with
+ * ONE_LINE each command on one line (ebiptables-inline). */
+char *nwf_ebiptables_script_format(GPtrArray *cmds, gboolean one_line);
 
 /* ARG quoted for a POSIX shell when it needs quoting (libvirt's rules). */
 char *nwf_shell_quote(const char *arg);

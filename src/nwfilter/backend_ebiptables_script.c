@@ -73,12 +73,13 @@ hook_match(NwfEthDir dir)
     return dir == NWF_ETH_VM_OUT ? "-i" : "-o";
 }
 
-/* Remove leftover temporary root chains (errors ignored by libvirt). */
+/* Unhook and remove the root chains of IFNAME (TEMP: the J/P names); the
+ * listings are how libvirt finds their sub-chains (errors ignored). */
 static void
-ebt_drop_temp_roots(GPtrArray *cmds, const char *ifname)
+ebt_drop_roots(GPtrArray *cmds, const char *ifname, gboolean temp)
 {
-    g_autofree char *j = nwf_ebt_root_chain(NWF_ETH_VM_OUT, TRUE, ifname);
-    g_autofree char *p = nwf_ebt_root_chain(NWF_ETH_VM_IN, TRUE, ifname);
+    g_autofree char *j = nwf_ebt_root_chain(NWF_ETH_VM_OUT, temp, ifname);
+    g_autofree char *p = nwf_ebt_root_chain(NWF_ETH_VM_IN, temp, ifname);
 
     cmd_add(cmds, NWF_FW_EBTABLES, "-D", "PREROUTING", "-i", ifname, "-j", j, NULL);
     cmd_add(cmds, NWF_FW_EBTABLES, "-D", "POSTROUTING", "-o", ifname, "-j", p, NULL);
@@ -205,14 +206,26 @@ ipt_hook_cmd(GPtrArray *cmds, NwfFwTool tool, const char *op, NwfIpChain chain,
 static const NwfIpChain ipt_setup_order[] = { NWF_IP_TO_VM, NWF_IP_FROM_VM, NWF_IP_TO_HOST };
 
 static void
-ipt_drop_temp_chains(GPtrArray *cmds, NwfFwTool tool, const char *ifname)
+in_post_cmd(GPtrArray *cmds, NwfFwTool tool, const char *op, const char *ifname)
 {
-    ipt_hook_cmd(cmds, tool, "-D", NWF_IP_TO_VM, ifname, TRUE, TRUE);
-    ipt_hook_cmd(cmds, tool, "-D", NWF_IP_TO_VM, ifname, FALSE, TRUE);
-    ipt_hook_cmd(cmds, tool, "-D", NWF_IP_FROM_VM, ifname, FALSE, TRUE);
-    ipt_hook_cmd(cmds, tool, "-D", NWF_IP_TO_HOST, ifname, FALSE, TRUE);
+    cmd_add(cmds, tool, op, "libvirt-in-post", "-m", "physdev", "--physdev-in", ifname,
+            "-j", "ACCEPT", NULL);
+}
+
+/* Unhook and remove FO/FI/HI of IFNAME (TEMP: FP/FJ/HJ); IN_POST: also its
+ * libvirt-in-post ACCEPT. */
+static void
+ipt_drop_chains(GPtrArray *cmds, NwfFwTool tool, const char *ifname, gboolean temp,
+                gboolean in_post)
+{
+    ipt_hook_cmd(cmds, tool, "-D", NWF_IP_TO_VM, ifname, TRUE, temp);
+    ipt_hook_cmd(cmds, tool, "-D", NWF_IP_TO_VM, ifname, FALSE, temp);
+    ipt_hook_cmd(cmds, tool, "-D", NWF_IP_FROM_VM, ifname, FALSE, temp);
+    ipt_hook_cmd(cmds, tool, "-D", NWF_IP_TO_HOST, ifname, FALSE, temp);
+    if (in_post)
+        in_post_cmd(cmds, tool, "-D", ifname);
     for (guint i = 0; i < G_N_ELEMENTS(ipt_setup_order); i++) {
-        g_autofree char *chain = nwf_ipt_chain(ipt_setup_order[i], TRUE, ifname);
+        g_autofree char *chain = nwf_ipt_chain(ipt_setup_order[i], temp, ifname);
         cmd_add(cmds, tool, "-F", chain, NULL);
         cmd_add(cmds, tool, "-X", chain, NULL);
     }
@@ -237,10 +250,8 @@ ipt_create_chains(GPtrArray *cmds, NwfFwTool tool, const char *ifname)
     }
     for (guint i = 0; i < G_N_ELEMENTS(ipt_setup_order); i++)
         ipt_hook_cmd(cmds, tool, "-A", ipt_setup_order[i], ifname, TRUE, TRUE);
-    cmd_add(cmds, tool, "-D", "libvirt-in-post", "-m", "physdev", "--physdev-in", ifname,
-            "-j", "ACCEPT", NULL);
-    cmd_add(cmds, tool, "-A", "libvirt-in-post", "-m", "physdev", "--physdev-in", ifname,
-            "-j", "ACCEPT", NULL);
+    in_post_cmd(cmds, tool, "-D", ifname);
+    in_post_cmd(cmds, tool, "-A", ifname);
 }
 
 typedef struct {
@@ -275,7 +286,7 @@ nwf_ebiptables_script_apply(const NwfRuleProgram *program)
     GPtrArray *cmds = g_ptr_array_new_with_free_func((GDestroyNotify)nwf_fw_cmd_free);
     const char *ifname = program->ifname;
 
-    ebt_drop_temp_roots(cmds, ifname);
+    ebt_drop_roots(cmds, ifname, TRUE);
     for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
         if (program->eth[d].present) {
             g_autofree char *root = nwf_ebt_root_chain(d, TRUE, ifname);
@@ -287,7 +298,7 @@ nwf_ebiptables_script_apply(const NwfRuleProgram *program)
         NwfFwTool tool = nwf_fw_tool_for_family(v);
         if (!program->ip[v].present)
             continue;
-        ipt_drop_temp_chains(cmds, tool, ifname);
+        ipt_drop_chains(cmds, tool, ifname, TRUE, FALSE);
         ipt_create_chains(cmds, tool, ifname);
         ipt_emit(cmds, tool, &program->ip[v], ifname);
     }
@@ -297,6 +308,95 @@ nwf_ebiptables_script_apply(const NwfRuleProgram *program)
             cmd_add(cmds, NWF_FW_EBTABLES, "-A", hook_chain(d), hook_match(d), ifname,
                     "-j", root, NULL);
         }
+    }
+    return cmds;
+}
+
+static const NwfFwTool ip_tools[] = { NWF_FW_IPTABLES, NWF_FW_IP6TABLES };
+
+/* Rename the temporary chains of IFNAME to their live names. */
+static void
+ipt_rename_chains(GPtrArray *cmds, NwfFwTool tool, const char *ifname)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(ipt_setup_order); i++) {
+        g_autofree char *temp = nwf_ipt_chain(ipt_setup_order[i], TRUE, ifname);
+        g_autofree char *live = nwf_ipt_chain(ipt_setup_order[i], FALSE, ifname);
+        cmd_add(cmds, tool, "-E", temp, live, NULL);
+    }
+}
+
+GPtrArray *
+nwf_ebiptables_script_teardown(const char *ifname, NwfEbiptablesTeardown which)
+{
+    GPtrArray *cmds = g_ptr_array_new_with_free_func((GDestroyNotify)nwf_fw_cmd_free);
+
+    switch (which) {
+    case NWF_EBIPTABLES_TEAR_NEW:
+    case NWF_EBIPTABLES_TEAR_ALL:
+        for (guint i = 0; i < G_N_ELEMENTS(ip_tools); i++)
+            ipt_drop_chains(cmds, ip_tools[i], ifname, TRUE, FALSE);
+        ebt_drop_roots(cmds, ifname, TRUE);
+        if (which == NWF_EBIPTABLES_TEAR_NEW)
+            break;
+        for (guint i = 0; i < G_N_ELEMENTS(ip_tools); i++)
+            ipt_drop_chains(cmds, ip_tools[i], ifname, FALSE, TRUE);
+        ebt_drop_roots(cmds, ifname, FALSE);
+        break;
+    case NWF_EBIPTABLES_TEAR_OLD:
+        for (guint i = 0; i < G_N_ELEMENTS(ip_tools); i++) {
+            ipt_drop_chains(cmds, ip_tools[i], ifname, FALSE, FALSE);
+            ipt_rename_chains(cmds, ip_tools[i], ifname);
+        }
+        ebt_drop_roots(cmds, ifname, FALSE);
+        for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
+            g_autofree char *temp = nwf_ebt_root_chain(d, TRUE, ifname);
+            cmd_add(cmds, NWF_FW_EBTABLES, "-L", temp, NULL);
+        }
+        for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
+            g_autofree char *temp = nwf_ebt_root_chain(d, TRUE, ifname);
+            g_autofree char *live = nwf_ebt_root_chain(d, FALSE, ifname);
+            cmd_add(cmds, NWF_FW_EBTABLES, "-E", temp, live, NULL);
+        }
+        break;
+    case NWF_EBIPTABLES_TEAR_EBT:
+        ebt_drop_roots(cmds, ifname, FALSE);
+        ebt_drop_roots(cmds, ifname, TRUE);
+        break;
+    }
+    return cmds;
+}
+
+GPtrArray *
+nwf_ebiptables_script_learning(const NwfRuleProgram *program)
+{
+    const char *ifname = program->ifname;
+    GPtrArray *cmds = nwf_ebiptables_script_teardown(ifname, NWF_EBIPTABLES_TEAR_ALL);
+
+    for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
+        g_autofree char *root = nwf_ebt_root_chain(d, TRUE, ifname);
+        if (program->eth[d].present)
+            cmd_add(cmds, NWF_FW_EBTABLES, "-N", root, NULL);
+    }
+    for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
+        const NwfEthChains *eth = &program->eth[d];
+        g_autofree char *root = nwf_ebt_root_chain(d, TRUE, ifname);
+        for (guint i = 0; eth->present && i < eth->entries->len; i++) {
+            const NwfEthEntry *entry = g_ptr_array_index(eth->entries, i);
+            if (entry->kind == NWF_ETH_ENTRY_RULE)
+                cmd_take(cmds, NWF_FW_EBTABLES, nwf_ebt_rule_args(entry->rule, root));
+        }
+    }
+    for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
+        g_autofree char *root = nwf_ebt_root_chain(d, TRUE, ifname);
+        if (program->eth[d].present)
+            cmd_add(cmds, NWF_FW_EBTABLES, "-A", hook_chain(d), hook_match(d), ifname,
+                    "-j", root, NULL);
+    }
+    for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
+        g_autofree char *temp = nwf_ebt_root_chain(d, TRUE, ifname);
+        g_autofree char *live = nwf_ebt_root_chain(d, FALSE, ifname);
+        if (program->eth[d].present)
+            cmd_add(cmds, NWF_FW_EBTABLES, "-E", temp, live, NULL);
     }
     return cmds;
 }
@@ -321,7 +421,7 @@ nwf_shell_quote(const char *arg)
 }
 
 char *
-nwf_ebiptables_script_format(GPtrArray *cmds)
+nwf_ebiptables_script_format(GPtrArray *cmds, gboolean one_line)
 {
     GString *out = g_string_new(NULL);
 
@@ -331,7 +431,7 @@ nwf_ebiptables_script_format(GPtrArray *cmds)
             const char *arg = g_ptr_array_index(argv, i);
             g_autofree char *quoted = nwf_shell_quote(arg);
             if (i > 0)
-                g_string_append(out, arg[0] == '-' ? " \\\n" : " ");
+                g_string_append(out, arg[0] == '-' && !one_line ? " \\\n" : " ");
             g_string_append(out, quoted);
         }
         g_string_append_c(out, '\n');

@@ -7,6 +7,7 @@ Frames are crafted with scapy and counted on the far side. TAP output.
 Needs root, ebtables/iptables (nft flavour) and python3-scapy; under CI=true
 a missing capability is a failure, elsewhere the test is skipped.
 """
+import difflib
 import json
 import os
 import re
@@ -99,8 +100,8 @@ def teardown():
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
-def nwfilter(*args, expect_ok=True):
-    proc = run(TOOL, *args, check=False, ns=NS_BR)
+def nwfilter(*args, expect_ok=True, env=None):
+    proc = run(TOOL, *args, check=False, ns=NS_BR, env=env)
     if expect_ok and proc.returncode != 0:
         raise RuntimeError("nwfilter %s failed: %s" % (" ".join(args), proc.stderr))
     return proc
@@ -198,6 +199,12 @@ def write_filters(tmp):
   <filterref filter='clean-traffic'/>
   <rule action='accept' direction='out'><all ipset='nwf_no_such_set' ipsetflags='src'/></rule>
 </filter>""",
+        # rules in all three tools
+        "nwf-it-three": """<filter name='nwf-it-three' chain='root'>
+  <filterref filter='clean-traffic'/>
+  <rule action='drop' direction='out' priority='100'><udp dstportstart='9999'/></rule>
+  <rule action='drop' direction='out' priority='100'><udp-ipv6 dstportstart='9998'/></rule>
+</filter>""",
         "nwf-it-dhcp": """<filter name='nwf-it-dhcp' chain='root'>
   <filterref filter='allow-dhcp'/>
   <rule action='drop' direction='inout' priority='1000'/>
@@ -221,9 +228,64 @@ def binding(tmp, top, ip=None):
     return path
 
 
-def apply(tmp, top, *extra, expect_ok=True, ip=VM_IP):
+def apply(tmp, top, *extra, expect_ok=True, ip=VM_IP, env=None):
     return nwfilter("apply", "--backend", "ebiptables", "--binding", binding(tmp, top, ip),
-                    "--filter-dir", tmp, *extra, expect_ok=expect_ok)
+                    "--filter-dir", tmp, *extra, expect_ok=expect_ok, env=env)
+
+
+def refusing_tools(tmp, refused):
+    """A directory for NWF_EBIPTABLES_TOOL_DIR: the real save/restore tools,
+    except REFUSED, a wrapper that adds a line the kernel refuses to every
+    batch, so that tool's whole transaction fails for real."""
+    tooldir = tempfile.mkdtemp(prefix="tools-", dir=tmp)
+    for tool in ("ebtables", "iptables", "ip6tables"):
+        for kind in ("-save", "-restore"):
+            name = tool + kind
+            real = shutil.which(name)
+            if name != refused:
+                os.symlink(real, os.path.join(tooldir, name))
+                continue
+            with open(os.path.join(tooldir, name), "w") as f:
+                f.write("#!/bin/sh\n"
+                        "sed 's/^COMMIT$/-A nwf-no-such-chain -j ACCEPT\\nCOMMIT/' | %s \"$@\"\n"
+                        % real)
+            os.chmod(os.path.join(tooldir, name), 0o755)
+    return dict(os.environ, NWF_EBIPTABLES_TOOL_DIR=tooldir)
+
+
+def atomic_checks(tmp):
+    """A tool refusing its batch leaves all three tools as they were."""
+    apply(tmp, "nwf-it-three")
+    tools = ("ebtables-restore", "iptables-restore", "ip6tables-restore")
+    for position, refused in enumerate(tools, 1):
+        before = firewall_state()
+        proc = apply(tmp, "nwf-it-three", ip="10.0.0.4", expect_ok=False,
+                     env=refusing_tools(tmp, refused))
+        others = [t.split("-")[0] for t in tools if t != refused]
+        ok(proc.returncode != 0 and "Failed to apply firewall rules %s" % refused in proc.stderr
+           and "line" in proc.stderr
+           and all("previous %s rules were put back" % o in proc.stderr for o in others),
+           "tool %d (%s) refusing its batch: the error names it and the other tools' "
+           "rules are put back" % (position, refused), proc.stderr)
+        after = firewall_state()
+        ok(after == before and "10.0.0.4" not in after,
+           "tool %d (%s) refusing: ebtables-save/iptables-save/ip6tables-save unchanged"
+           % (position, refused), "\n".join(difflib.unified_diff(
+               before.splitlines(), after.splitlines(), lineterm=""))[:3000])
+        at_peer, _ = exchange([udp("old", src_ip=VM_IP), udp("new", src_ip="10.0.0.4"),
+                               udp("p9999", src_ip=VM_IP, dport=9999)])
+        ok("udp:old:0" in at_peer and "udp:new:0" not in at_peer
+           and "udp:p9999:0" not in at_peer,
+           "tool %d (%s) refusing: the old rules still filter" % (position, refused), at_peer)
+
+    # a first apply that fails takes away everything it had built
+    nwfilter("remove", "--backend", "ebiptables", "--port", "vnet0")
+    before = firewall_state()
+    proc = apply(tmp, "nwf-it-three", expect_ok=False,
+                 env=refusing_tools(tmp, "ip6tables-restore"))
+    ok(proc.returncode != 0 and firewall_state() == before,
+       "a first apply refused by ip6tables-restore leaves no trace in any tool",
+       proc.stderr + firewall_state())
 
 
 def checks(tmp):
@@ -308,6 +370,8 @@ def checks(tmp):
     at_peer, _ = exchange([udp("still", src_ip="10.0.0.4"), udp("stillbad", src_ip=VM_IP)])
     ok("udp:still:0" in at_peer and "udp:stillbad:0" not in at_peer,
        "after the failed updates the previous rules still filter", at_peer)
+
+    atomic_checks(tmp)
 
     # allow-dhcp's sub-chain must return to the root chain's drop
     apply(tmp, "nwf-it-dhcp", ip=None)
