@@ -299,6 +299,9 @@ nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, guint *n_applied, GE
     for (guint i = 0; i < gone->len; i++) {
         const char *portdev = g_ptr_array_index(gone, i);
 
+        if (driver->learn)
+            nwf_driver_learn_drop_binding(driver->learn,
+                                          nwf_binding_store_lookup(driver->bindings, portdev));
         if (nwf_binding_store_delete(driver->bindings, portdev, &cause)) {
             g_message("dropped the binding of port dev '%s': the device no longer exists",
                       portdev);
@@ -641,15 +644,16 @@ gboolean
 nwf_driver_binding_delete(NwfDriver *driver, const char *portdev, GError **error)
 {
     NWF_DRIVER_LOCK(driver);
+    const NwfBindingDef *def = nwf_driver_find_binding(driver, portdev, error);
 
-    if (!nwf_driver_find_binding(driver, portdev, error))
+    if (!def)
         return FALSE;
     /* Removal is unconditional: the device may have gone since create, and
      * removing what is absent is no error for a backend. */
     if (!nwf_driver_commit_one(driver, NULL, portdev, error))
         return FALSE;
     if (driver->learn)
-        nwf_driver_learn_forget(driver->learn, portdev);
+        nwf_driver_learn_drop_binding(driver->learn, def);
     return nwf_binding_store_delete(driver->bindings, portdev, error);
 }
 

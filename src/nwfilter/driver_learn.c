@@ -156,3 +156,9 @@ nwf_driver_learn_forget(NwfDriverLearn *learn, const char *portdev)
 {
     nwf_learner_stop(learn->learner, portdev, TRUE);
 }
+
+void
+nwf_driver_learn_drop_binding(NwfDriverLearn *learn, const NwfBindingDef *binding)
+{
+    nwf_learner_forget(learn->learner, binding->portdev, binding->owner_uuid, binding->mac);
+}

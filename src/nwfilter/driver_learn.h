@@ -40,3 +40,9 @@ NwfRuleProgram *nwf_driver_learn_compile(NwfDriverLearn *learn, const NwfBinding
 /* The binding of PORTDEV is gone: stop learning and forget what its
  * traffic taught (DHCP leases stay until they expire). */
 void nwf_driver_learn_forget(NwfDriverLearn *learn, const char *portdev);
+
+/* BINDING is deleted, or dropped at start because its device has gone:
+ * as nwf_driver_learn_forget(), and what its VM's traffic taught is
+ * forgotten even when its port was not being learned (the device absent
+ * since the daemon started), so the VM's next binding learns afresh. */
+void nwf_driver_learn_drop_binding(NwfDriverLearn *learn, const NwfBindingDef *binding);

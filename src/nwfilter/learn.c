@@ -679,19 +679,27 @@ request_signature(const NwfLearnRequest *req)
     return g_string_free(sig, FALSE);
 }
 
+/* The lease table key of a VM's NIC: <owner-uuid>-<mac>. */
+static char *
+lease_key(const guint8 owner_uuid[16], const guint8 mac[6])
+{
+    g_autofree char *uuid = nwf_uuid_format(owner_uuid);
+    g_autofree char *mac_text = nwf_mac_format(mac);
+
+    return g_strdup_printf("%s-%s", uuid, mac_text);
+}
+
 static LearnPort *
 port_new(NwfLearner *learner, const NwfLearnRequest *req, char *signature)
 {
     LearnPort *port = g_new0(LearnPort, 1);
-    g_autofree char *uuid = nwf_uuid_format(req->owner_uuid);
-    g_autofree char *mac = nwf_mac_format(req->mac);
 
     port->ref = 1;
     port->learner = learner;
     port->portdev = g_strdup(req->portdev);
     port->on_linkdev = req->linkdev && req->linkdev[0];
     port->capdev = g_strdup(port->on_linkdev ? req->linkdev : req->portdev);
-    port->key = g_strdup_printf("%s-%s", uuid, mac);
+    port->key = lease_key(req->owner_uuid, req->mac);
     port->signature = signature;
     memcpy(port->mac, req->mac, 6);
     port->mode = req->mode;
@@ -746,25 +754,60 @@ nwf_learner_start(NwfLearner *learner, const NwfLearnRequest *req, GError **erro
     return TRUE;
 }
 
-void
-nwf_learner_stop(NwfLearner *learner, const char *portdev, gboolean forget)
+/* Drop what traffic taught the VM of KEY (addresses without a server);
+ * DHCP leases stay for a VM that comes back (lock held). TRUE when some
+ * address went. */
+static gboolean
+learner_forget_traffic(NwfLearner *learner, const char *key)
 {
-    g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
-    LearnPort *port = g_hash_table_lookup(learner->ports, portdev);
-    NwfLeaseTable *table;
+    NwfLeaseTable *table = g_hash_table_lookup(learner->leases, key);
     gboolean dropped = FALSE;
 
-    if (!port)
-        return;
-    port_stop(port);
-    table = port_table(port);
-    for (guint i = nwf_lease_table_count(table, 0); forget && i-- > 0;) {
+    for (guint i = table ? nwf_lease_table_count(table, 0) : 0; i-- > 0;) {
         NwfLease lease = *nwf_lease_table_get(table, i);
 
         if (!lease.has_server)
             dropped |= nwf_lease_table_remove(table, lease.family, &lease.addr);
     }
+    return dropped;
+}
+
+/* Stop PORTDEV when it runs; FORGET: also what its traffic taught. TRUE
+ * when some address went (lock held). */
+static gboolean
+learner_stop_port(NwfLearner *learner, const char *portdev, gboolean forget)
+{
+    LearnPort *port = g_hash_table_lookup(learner->ports, portdev);
+    gboolean dropped;
+
+    if (!port)
+        return FALSE;
+    port_stop(port);
+    dropped = forget && learner_forget_traffic(learner, port->key);
     g_hash_table_remove(learner->ports, portdev);
+    return dropped;
+}
+
+void
+nwf_learner_stop(NwfLearner *learner, const char *portdev, gboolean forget)
+{
+    g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
+
+    if (learner_stop_port(learner, portdev, forget))
+        learner_save(learner);
+}
+
+void
+nwf_learner_forget(NwfLearner *learner, const char *portdev, const guint8 owner_uuid[16],
+                   const guint8 mac[6])
+{
+    g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new(&learner->lock);
+    g_autofree char *key = lease_key(owner_uuid, mac);
+    gboolean dropped = learner_stop_port(learner, portdev, TRUE);
+
+    /* The port may never have run since the daemon started (its device
+     * was absent), yet the lease file still holds what it taught. */
+    dropped |= learner_forget_traffic(learner, key);
     if (dropped)
         learner_save(learner);
 }

@@ -82,6 +82,13 @@ gboolean nwf_learner_start(NwfLearner *learner, const NwfLearnRequest *request, 
  * DHCP leases stay until they expire, for a VM that comes back. */
 void nwf_learner_stop(NwfLearner *learner, const char *portdev, gboolean forget);
 
+/* The VM's NIC (OWNER_UUID, MAC) whose port was PORTDEV is gone: stop
+ * PORTDEV when it runs, and drop what traffic taught the NIC even when no
+ * port runs for it (the lease file keeps it otherwise). DHCP leases stay
+ * until they expire. */
+void nwf_learner_forget(NwfLearner *learner, const char *portdev, const guint8 owner_uuid[16],
+                        const guint8 mac[6]);
+
 /* Whether PORTDEV is being learned. */
 gboolean nwf_learner_is_running(NwfLearner *learner, const char *portdev);
 

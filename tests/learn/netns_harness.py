@@ -30,30 +30,36 @@ def build_path(name):
 
 
 class Net:
-    """The namespaces; always removed by teardown()."""
+    """The namespaces (bridge, VM1, VM2, server: by default the NS_*
+    names; another host takes names of its own); always removed by
+    teardown()."""
+
+    def __init__(self, names=(NS_BR, NS_VM1, NS_VM2, NS_SRV)):
+        self.names = names
 
     def setup(self):
+        br, vm1, vm2, srv = self.names
         self.teardown()
-        for ns in (NS_BR, NS_VM1, NS_VM2, NS_SRV):
+        for ns in self.names:
             sh("ip", "netns", "add", ns)
-        sh("ip", "link", "set", "lo", "up", ns=NS_BR)
+        sh("ip", "link", "set", "lo", "up", ns=br)
         sh("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0", "mcast_snooping", "0",
-           "forward_delay", "0", ns=NS_BR)
-        sh("ip", "link", "set", "br0", "up", ns=NS_BR)
-        for ns, port, mac in ((NS_VM1, "vnet1", MAC_VM1), (NS_VM2, "vnet2", MAC_VM2),
-                              (NS_SRV, "srvp", MAC_SRV)):
-            sh("ip", "link", "add", port, "netns", NS_BR, "type", "veth", "peer", "name", "eth0",
-               "netns", ns, ns=NS_BR)
+           "forward_delay", "0", ns=br)
+        sh("ip", "link", "set", "br0", "up", ns=br)
+        for ns, port, mac in ((vm1, "vnet1", MAC_VM1), (vm2, "vnet2", MAC_VM2),
+                              (srv, "srvp", MAC_SRV)):
+            sh("ip", "link", "add", port, "netns", br, "type", "veth", "peer", "name", "eth0",
+               "netns", ns, ns=br)
             sh("ip", "link", "set", "eth0", "address", mac, ns=ns)
             sh("ip", "link", "set", "lo", "up", ns=ns)
             sh("ip", "link", "set", "eth0", "up", ns=ns)
-            sh("ip", "link", "set", port, "master", "br0", ns=NS_BR)
-            sh("ip", "link", "set", port, "up", ns=NS_BR)
-        sh("ip", "addr", "add", "10.0.0.1/24", "dev", "eth0", ns=NS_SRV)
-        sh("ip", "-6", "addr", "add", "2001:db8::1/64", "dev", "eth0", "nodad", ns=NS_SRV)
+            sh("ip", "link", "set", port, "master", "br0", ns=br)
+            sh("ip", "link", "set", port, "up", ns=br)
+        sh("ip", "addr", "add", "10.0.0.1/24", "dev", "eth0", ns=srv)
+        sh("ip", "-6", "addr", "add", "2001:db8::1/64", "dev", "eth0", "nodad", ns=srv)
 
     def teardown(self):
-        for ns in (NS_BR, NS_VM1, NS_VM2, NS_SRV):
+        for ns in self.names:
             sh("ip", "netns", "del", ns, check=False)
 
 

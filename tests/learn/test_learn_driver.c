@@ -224,6 +224,26 @@ test_lease_file_restores(Fixture *f, gconstpointer data)
     assert_applied(f, "lo", want);
 }
 
+/* A binding whose port was never learned since the daemon started (here:
+ * a device that cannot be snooped) is deleted: what its VM's traffic
+ * taught leaves the lease file, so its next binding learns afresh; DHCP
+ * leases and other VMs' addresses stay. */
+static void
+test_delete_forgets_unlearned(Fixture *f, gconstpointer data)
+{
+    g_autofree char *path = g_build_filename(f->lease_dir, "nwfilter.leases", NULL);
+    g_autofree char *text = NULL;
+
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*nwfl-absent0*dropping its traffic*");
+    create_ok(f, "nwfl-absent0", "t-ip", "");
+    g_test_assert_expected_messages();
+    g_assert_true(nwf_driver_binding_delete(f->driver, "nwfl-absent0", NULL));
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_null(strstr(text, "10.0.0.9 "));
+    g_assert_nonnull(strstr(text, "10.0.0.10 "));
+    g_assert_nonnull(strstr(text, "10.0.0.12 "));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -241,6 +261,10 @@ main(int argc, char **argv)
         "9223372036854775807 " OWNER "-" MAC_TEXT " 10.0.0.9 0.0.0.0\n"
         "4000000000 " OWNER "-" MAC_TEXT " 10.0.0.10 10.0.0.1\n"
         "1000 " OWNER "-" MAC_TEXT " 10.0.0.11 10.0.0.1\n"
+        "9223372036854775807 " OWNER "-52:54:00:99:99:99 10.0.0.12 0.0.0.0\n");
+    ADD("/learn/driver/delete-forgets-unlearned", test_delete_forgets_unlearned,
+        "9223372036854775807 " OWNER "-" MAC_TEXT " 10.0.0.9 0.0.0.0\n"
+        "4000000000 " OWNER "-" MAC_TEXT " 10.0.0.10 10.0.0.1\n"
         "9223372036854775807 " OWNER "-52:54:00:99:99:99 10.0.0.12 0.0.0.0\n");
     return g_test_run();
 }
