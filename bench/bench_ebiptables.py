@@ -12,7 +12,12 @@ per run, and for libvirt also a mount namespace with tmpfs over /run,
 /etc/libvirt and /var/{lib,cache,log}/libvirt (plus a passwd/group copy with
 libvirt's qemu user), so the host is never touched. Needs root.
 
-  bench_ebiptables.py [--libvirt-ports K] [N ...]     (default N: 10 40 200)
+  bench_ebiptables.py [--libvirt-ports K] [--baseline TOOL] [N ...]
+                                                     (default N: 10 40 200)
+
+--baseline TOOL also measures another build's `nwfilter` one-by-one in the
+same run (before/after comparisons on a machine whose load changes). Each
+row ends with the load average, since every figure scales with it.
 
 libvirt takes seconds per port, so it is measured on the first K ports of
 each run (default 10) and its per-port figure is the mean over those.
@@ -157,6 +162,7 @@ def main():
     ap.add_argument("ports", nargs="*", type=int, default=[10, 40, 200])
     ap.add_argument("--libvirt-ports", type=int, default=10)
     ap.add_argument("--tool", default=os.path.join(SOURCE, "build", "tools", "nwfilter"))
+    ap.add_argument("--baseline", help="another nwfilter binary, measured one-by-one too")
     ap.add_argument("--inner", choices=["ours", "ours-batch", "libvirt"])
     args = ap.parse_args()
 
@@ -182,9 +188,14 @@ def main():
     print("  one-by-one: one `nwfilter apply` (process + transaction) per port")
     print("  batch:      all N bindings in one `nwfilter apply` (one transaction)")
     print("  libvirt:    `virsh nwfilter-binding-create` per port (libvirtd 9.x)")
+    if args.baseline:
+        print("  baseline:   %s one-by-one" % args.baseline)
     print("%5s  %14s  %12s  %14s  %16s  %s" % ("N", "one-by-one ms", "batch ms", "libvirt ms/port",
                                                 "libvirt/ours", "same rules as libvirt"))
     for n in args.ports:
+        if args.baseline:
+            base = run_inner("ours", n, args.baseline)
+            print("%5d  baseline %9.1f/port" % (n, statistics.mean(base["times"]) * 1000))
         ours = run_inner("ours", n, args.tool)
         batch = run_inner("ours-batch", n, args.tool)
         per_port = statistics.mean(ours["times"]) * 1000
@@ -204,7 +215,7 @@ def main():
                 line += " (libvirt: first %d ports)" % k
         else:
             line += "  %14s  %16s  %s" % ("-", "-", "libvirtd not installed")
-        print(line)
+        print(line + "  (load %.1f)" % os.getloadavg()[0])
         sys.stdout.flush()
     return 0
 

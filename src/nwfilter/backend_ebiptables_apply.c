@@ -19,11 +19,15 @@
  * snapshot taken before (hooks at their old positions), so a failure at any
  * point leaves every tool's previous rules in force.
  *
- * Fast path: a port that holds nothing yet (a new binding) and whose program
- * has only ebtables rules needs no ebtables-save: a batch of "-N" chain
- * creations fails as a whole when any of them exists, and then the port
- * takes the snapshot path. Only the (small) iptables/ip6tables state is read
- * first, so that a port with old iptables chains never takes it.
+ * New ports: a program with both ebtables root chains and no iptables
+ * rules goes in as a batch of "-N" creations, fills and hooks, run at the
+ * same time as iptables-save and ip6tables-save; it fails as a whole when
+ * the port holds a root chain already (and then ebtables-save is read and
+ * the port converges as above). If the iptables snapshots show old chains
+ * of the port, their removal follows, and when that fails the new ebtables
+ * chains go again. So a new port costs three processes in one round; any
+ * other apply a *-save round and a restore round, plus the failed "-N"
+ * batch first for an ebtables-only program.
  *
  * Testing: NWF_EBIPTABLES_TOOL_DIR, when set, names the directory the six
  * save/restore programs are run from instead of $PATH (the tests point it at
@@ -949,63 +953,79 @@ rollback_tool(NwfFwTool tool, const Snapshot *before, GPtrArray *plans, GError *
 
 /* --- the transaction ----------------------------------------------------- */
 
+/* Plans for new ports can skip ebtables-save when they want no iptables
+ * rules and both ebtables root chains: "-N" of a root that exists fails
+ * the batch, and a port without either root holds no hooks either. */
 static gboolean
-plans_want_ip(GPtrArray *plans)
+plans_may_be_new(GPtrArray *plans)
 {
     for (guint p = 0; p < plans->len; p++) {
         const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
-        if (plan->remove || plan->ip_present[NWF_IP_V4] || plan->ip_present[NWF_IP_V6])
-            return TRUE;
+        if (plan->remove || plan->ip_present[NWF_IP_V4] || plan->ip_present[NWF_IP_V6] ||
+            !plan->eth_present[NWF_ETH_VM_OUT] || !plan->eth_present[NWF_ETH_VM_IN])
+            return FALSE;
     }
-    return FALSE;
+    return TRUE;
 }
 
-/* New ports with ebtables rules only, when the iptables snapshots show
- * nothing of them: "-N" every chain (the batch fails when one exists), fill
- * them and hook them. Both root chains must be among them: a port without
- * either root holds no hooks either. FALSE: take the snapshot path. */
-static gboolean
-try_new_ports(GPtrArray *plans, const Snapshot *snaps)
+/* Every chain of PLANS created ("-N"), filled and hooked. */
+static char *
+new_ports_text(GPtrArray *plans)
 {
-    GPtrArray *batches[NWF_FW_LAST];
-    g_autoptr(GError) error = NULL;
-    gboolean ok;
+    g_autoptr(GPtrArray) batch = batch_new();
 
-    for (guint p = 0; p < plans->len; p++) {
-        const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
-        if (!plan->eth_present[NWF_ETH_VM_OUT] || !plan->eth_present[NWF_ETH_VM_IN])
-            return FALSE;
-    }
-
-    for (guint t = NWF_FW_IPTABLES; t < NWF_FW_LAST; t++) {
-        Owned owned;
-        gboolean clean;
-
-        owned_init(&owned);
-        owned_collect(&owned, t, &snaps[t], plans, FALSE);
-        clean = owned.chains->len == 0 && owned.hooks->len == 0;
-        owned_clear(&owned);
-        if (!clean)
-            return FALSE;
-    }
-    for (guint t = 0; t < NWF_FW_LAST; t++)
-        batches[t] = batch_new();
     for (guint p = 0; p < plans->len; p++) {
         const NwfEbiptablesPlan *plan = g_ptr_array_index(plans, p);
         for (guint i = 0; i < plan->eth_chains->len; i++)
-            batch_addf(batches[NWF_FW_EBTABLES], "-N %s",
-                       (const char *)g_ptr_array_index(plan->eth_chains, i));
+            batch_addf(batch, "-N %s", (const char *)g_ptr_array_index(plan->eth_chains, i));
         for (guint i = 0; i < plan->eth_rules->len; i++)
-            batch_addf(batches[NWF_FW_EBTABLES], "%s",
-                       (const char *)g_ptr_array_index(plan->eth_rules, i));
-        for (guint d = 0; d < NWF_ETH_DIR_LAST; d++) {
-            if (plan->eth_present[d])
-                g_ptr_array_add(batches[NWF_FW_EBTABLES], eth_hook_line(d, plan->ifname));
-        }
+            batch_addf(batch, "%s", (const char *)g_ptr_array_index(plan->eth_rules, i));
+        for (guint d = 0; d < NWF_ETH_DIR_LAST; d++)
+            g_ptr_array_add(batch, eth_hook_line(d, plan->ifname));
     }
-    ok = batches_run(batches, NULL, &error);
-    batches_free(batches);
-    return ok;
+    return batch_text(NWF_FW_EBTABLES, batch);
+}
+
+/* The snapshots of all tools, except where (SWITCHED[tool]) a tool took
+ * the new rules already: new ports' ebtables batch runs at the same time
+ * as iptables-save and ip6tables-save, and only when it fails (a chain
+ * exists, nothing changed) is ebtables read. The snapshot of a tool that
+ * switched shows the ports' state before: none. */
+static gboolean
+snapshots_take_all(GPtrArray *plans, Snapshot *snaps, gboolean *switched, GError **error)
+{
+    static const NwfFwTool all_tools[] = { NWF_FW_EBTABLES, NWF_FW_IPTABLES, NWF_FW_IP6TABLES };
+    static const NwfFwTool eb_tool = NWF_FW_EBTABLES;
+    const char *const *argvs[NWF_FW_LAST] = { save_argv(NWF_FW_IPTABLES),
+                                              save_argv(NWF_FW_IP6TABLES),
+                                              restore_argv(NWF_FW_EBTABLES) };
+    g_autofree char *text = NULL;
+    const char *inputs[NWF_FW_LAST] = { NULL };
+    char *outputs[NWF_FW_LAST] = { NULL };
+    gboolean done[NWF_FW_LAST] = { FALSE };
+    g_autoptr(GError) eb_error = NULL;
+    gboolean ok = TRUE;
+
+    if (!plans_may_be_new(plans))
+        return snapshots_take(snaps, all_tools, G_N_ELEMENTS(all_tools), error);
+    text = new_ports_text(plans);
+    inputs[2] = text;
+    run_tools(NWF_FW_LAST, argvs, inputs, outputs, done, NULL);
+    for (guint i = 0; i < 2; i++) {
+        NwfFwTool tool = i == 0 ? NWF_FW_IPTABLES : NWF_FW_IP6TABLES;
+        if (done[i])
+            snapshot_parse(outputs[i], &snaps[tool]);
+        else if (ok)
+            ok = snapshots_take(snaps, &tool, 1, error);
+        g_free(outputs[i]);
+    }
+    g_free(outputs[2]);
+    if (done[2]) {
+        switched[NWF_FW_EBTABLES] = TRUE;
+        snapshot_parse("", &snaps[NWF_FW_EBTABLES]);
+        return ok;
+    }
+    return ok && snapshots_take(snaps, &eb_tool, 1, error);
 }
 
 static void
@@ -1028,52 +1048,32 @@ error_append(GError **error, const char *fmt, ...)
     (*error)->message = joined;
 }
 
-/* Snapshots of every tool, or (*APPLIED) the plans applied as new ports
- * without reading ebtables. */
-static gboolean
-snapshots_or_new_ports(GPtrArray *plans, Snapshot *snaps, gboolean *applied, GError **error)
-{
-    static const NwfFwTool ip_tools[] = { NWF_FW_IPTABLES, NWF_FW_IP6TABLES };
-    static const NwfFwTool eb_tool[] = { NWF_FW_EBTABLES };
-    static const NwfFwTool all_tools[] = { NWF_FW_EBTABLES, NWF_FW_IPTABLES, NWF_FW_IP6TABLES };
-
-    *applied = FALSE;
-    if (plans_want_ip(plans))
-        return snapshots_take(snaps, all_tools, G_N_ELEMENTS(all_tools), error);
-    if (!snapshots_take(snaps, ip_tools, G_N_ELEMENTS(ip_tools), error))
-        return FALSE;
-    if (try_new_ports(plans, snaps)) {
-        *applied = TRUE;
-        return TRUE;
-    }
-    return snapshots_take(snaps, eb_tool, G_N_ELEMENTS(eb_tool), error);
-}
-
 gboolean
 nwf_ebiptables_apply(GPtrArray *plans, GError **error)
 {
     Snapshot snaps[NWF_FW_LAST] = { 0 };
     GPtrArray *batches[NWF_FW_LAST];
-    gboolean done[NWF_FW_LAST];
-    gboolean ok, applied;
+    gboolean switched[NWF_FW_LAST] = { FALSE };
+    gboolean done[NWF_FW_LAST] = { FALSE };
+    gboolean ok;
 
     if (plans->len == 0)
         return TRUE;
-    if (!snapshots_or_new_ports(plans, snaps, &applied, error) || applied) {
-        snapshots_clear(snaps);
-        return applied;
+    ok = snapshots_take_all(plans, snaps, switched, error);
+    if (ok) {
+        for (guint t = 0; t < NWF_FW_LAST; t++) {
+            batches[t] = batch_new();
+            if (!switched[t])
+                forward_lines(batches[t], t, &snaps[t], plans);
+        }
+        ok = batches_run(batches, done, error);
+        batches_free(batches);
     }
-    for (guint t = 0; t < NWF_FW_LAST; t++) {
-        batches[t] = batch_new();
-        forward_lines(batches[t], t, &snaps[t], plans);
-    }
-    ok = batches_run(batches, done, error);
-    batches_free(batches);
-    /* the failed tool's transaction left it as it was; the others go back
-     * to the snapshot */
+    /* a tool whose batch failed is as it was; the others go back to the
+     * snapshot */
     for (guint t = 0; !ok && t < NWF_FW_LAST; t++) {
         g_autoptr(GError) local = NULL;
-        if (!done[t])
+        if (!done[t] && !switched[t])
             continue;
         if (rollback_tool(t, &snaps[t], plans, &local))
             error_append(error, _("; the previous %s rules were put back"), nwf_fw_tool_name(t));

@@ -253,6 +253,18 @@ def refusing_tools(tmp, refused):
     return dict(os.environ, NWF_EBIPTABLES_TOOL_DIR=tooldir)
 
 
+def drop_ebtables_port(port):
+    """Remove PORT's ebtables hooks and chains by hand."""
+    saved = run("ebtables-save", "-t", "nat", ns=NS_BR).stdout.splitlines()
+    for line in saved:
+        if re.match(r"^-A (PRE|POST)ROUTING .*-j libvirt-[IO]-%s$" % port, line):
+            run("ebtables", "-t", "nat", "-D", *line.split()[1:], ns=NS_BR)
+    chains = [l[1:].split()[0] for l in saved if l.startswith(":") and port in l]
+    for op in ("-F", "-X"):
+        for chain in chains:
+            run("ebtables", "-t", "nat", op, chain, ns=NS_BR)
+
+
 def atomic_checks(tmp):
     """A tool refusing its batch leaves all three tools as they were."""
     apply(tmp, "nwf-it-three")
@@ -286,6 +298,28 @@ def atomic_checks(tmp):
     ok(proc.returncode != 0 and firewall_state() == before,
        "a first apply refused by ip6tables-restore leaves no trace in any tool",
        proc.stderr + firewall_state())
+
+    # ebtables chains gone, iptables chains left: a program with ebtables
+    # rules only takes the new-port path (no ebtables-save) and must still
+    # clear the old iptables chains, or put ebtables back when that fails
+    apply(tmp, "nwf-it-three")
+    drop_ebtables_port("vnet0")
+    before = firewall_state()
+    proc = apply(tmp, "clean-traffic", expect_ok=False,
+                 env=refusing_tools(tmp, "iptables-restore"))
+    ok(proc.returncode != 0 and "previous ebtables rules were put back" in proc.stderr
+       and firewall_state() == before,
+       "new ebtables chains are taken away again when iptables refuses to drop its old ones",
+       proc.stderr)
+    apply(tmp, "clean-traffic")
+    state = firewall_state()
+    ok("FI-vnet0" not in state and "HI-vnet0" not in state and "libvirt-I-vnet0" in state
+       and "physdev-in vnet0" not in state,
+       "an ebtables-only program on a port with old iptables chains clears them", state)
+    at_peer, _ = exchange([udp("legit", src_ip=VM_IP), udp("p9999", src_ip=VM_IP, dport=9999),
+                           udp("spoofip", src_ip="10.0.0.99")])
+    ok("udp:legit:0" in at_peer and "udp:p9999:0" in at_peer and "udp:spoofip:0" not in at_peer,
+       "clean-traffic alone filters (the old port-9999 drop is gone)", at_peer)
 
 
 def checks(tmp):
