@@ -1003,7 +1003,6 @@ snapshots_take_all(GPtrArray *plans, Snapshot *snaps, gboolean *switched, GError
     const char *inputs[NWF_FW_LAST] = { NULL };
     char *outputs[NWF_FW_LAST] = { NULL };
     gboolean done[NWF_FW_LAST] = { FALSE };
-    g_autoptr(GError) eb_error = NULL;
     gboolean ok = TRUE;
 
     if (!plans_may_be_new(plans))
