@@ -186,7 +186,7 @@ nwf_cmd_status(int argc, char **argv)
         return 2;
     }
     backend = nwf_backend_new_by_name(backend_name, &error);
-    if (backend && !backend->ops->port_matches) {
+    if (backend && !backend->ops->port_matches && !backend->ops->ports_match) {
         fprintf(stderr, _("error: the %s backend cannot compare its rules with the kernel\n"),
                 backend->ops->name);
         ok = FALSE;

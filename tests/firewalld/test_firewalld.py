@@ -415,6 +415,13 @@ def main():
                 print("# %s, %s's binding: events %s; last must-drop probe delivered %.3f s "
                       "after the event; probes leaked over %.3f s (%d); %d legit delivered "
                       "after the bound" % (name, who, kinds, worst, window, n, legit))
+            acted = [(log_time(m.group(1)), m.group(2)) for m in EVENT_RE.finditer(d.log())]
+            for t, kind in bus:
+                later = [a for a, event in acted if a >= t - 0.002 and
+                         event == {"reload": "reload", "vanish": "stop"}.get(kind)]
+                if later:
+                    print("# firewalld's %s went over the bus; nwfilterd acted on it %.3f s "
+                          "later" % (kind, max(0.0, later[0] - t)))
             for t, event, n, took in repair_lines(d)[before:]:
                 print("# repair after firewalld's %s: %d binding(s), %.3f s after the event"
                       % (event, n, took))
