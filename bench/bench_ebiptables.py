@@ -21,11 +21,17 @@ row ends with the load average, since every figure scales with it.
 
 libvirt takes seconds per port, so it is measured on the first K ports of
 each run (default 10) and its per-port figure is the mean over those.
+
+Besides wall-clock time, each side's CPU time per port is printed (ours:
+the nwfilter process and the tools it runs; libvirt: virsh, plus libvirtd
+and the tools it runs): on a loaded machine wall time is mostly waiting
+for a CPU, CPU time is not.
 """
 import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -78,14 +84,28 @@ def write_bindings(n, tmp):
     return paths
 
 
+def children_cpu():
+    """CPU seconds of the waited-for child processes so far."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def process_cpu(pid):
+    """CPU seconds of PID and of the children it waited for."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def inner_ours(n, tool, tmp):
     make_ports(n)
-    times = []
+    times, cpu = [], []
     for path in write_bindings(n, tmp):
-        t0 = time.perf_counter()
+        c0, t0 = children_cpu(), time.perf_counter()
         sh(tool, "apply", "--backend", "ebiptables", "--binding", path)
         times.append(time.perf_counter() - t0)
-    return {"times": times, "rules": kernel_rules()}
+        cpu.append(children_cpu() - c0)
+    return {"times": times, "cpu": cpu, "rules": kernel_rules()}
 
 
 def inner_ours_batch(n, tool, tmp):
@@ -133,15 +153,16 @@ def inner_libvirt(n, tmp):
             if time.time() > deadline or daemon.poll() is not None:
                 raise RuntimeError("libvirtd did not come up")
             time.sleep(0.5)
-        times = []
+        times, cpu = [], []
         for i in range(n):
             path = os.path.join(tmp, "b%d.xml" % i)
             with open(path, "w") as f:
                 f.write(binding_xml(i))
-            t0 = time.perf_counter()
+            c0, d0, t0 = children_cpu(), process_cpu(daemon.pid), time.perf_counter()
             sh("virsh", "-c", "qemu:///system", "nwfilter-binding-create", path)
             times.append(time.perf_counter() - t0)
-        return {"times": times, "rules": kernel_rules()}
+            cpu.append(children_cpu() - c0 + process_cpu(daemon.pid) - d0)
+        return {"times": times, "cpu": cpu, "rules": kernel_rules()}
     finally:
         daemon.terminate()
         daemon.wait(timeout=30)
@@ -195,12 +216,15 @@ def main():
     for n in args.ports:
         if args.baseline:
             base = run_inner("ours", n, args.baseline)
-            print("%5d  baseline %9.1f/port" % (n, statistics.mean(base["times"]) * 1000))
+            print("%5d  baseline %9.1f/port (cpu %.1f ms/port)  (load %.1f)"
+                  % (n, statistics.mean(base["times"]) * 1000,
+                     statistics.mean(base["cpu"]) * 1000, os.getloadavg()[0]))
         ours = run_inner("ours", n, args.tool)
         batch = run_inner("ours-batch", n, args.tool)
         per_port = statistics.mean(ours["times"]) * 1000
         batch_per_port = batch["times"][0] * 1000 / n
         line = "%5d  %9.1f/port  %7.1f/port" % (n, per_port, batch_per_port)
+        line += " (cpu %.1f ms/port)" % (statistics.mean(ours["cpu"]) * 1000)
         if batch["rules"] != ours["rules"]:
             line += "  (batch and one-by-one rules DIFFER)"
         if have_libvirt and args.libvirt_ports > 0:
@@ -211,6 +235,9 @@ def main():
             same = "yes" if lv["rules"] == mine["rules"] else "NO"
             line += "  %14.1f  %6.1fx / %6.1fx  %s" % (
                 lv_per_port, lv_per_port / per_port, lv_per_port / batch_per_port, same)
+            lv_cpu, my_cpu = statistics.mean(lv["cpu"]) * 1000, statistics.mean(mine["cpu"]) * 1000
+            line += "  cpu ms/port: libvirt %.1f, ours %.1f (%.1fx)" % (lv_cpu, my_cpu,
+                                                                        lv_cpu / my_cpu)
             if k < n:
                 line += " (libvirt: first %d ports)" % k
         else:
