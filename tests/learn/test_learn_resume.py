@@ -80,13 +80,13 @@ class Host:
             self.conn = None
         return self.daemon.stop(sig)
 
-    def create(self, port, owner, mac, params):
+    def create(self, port, owner, mac, params, filt="clean-traffic"):
         """Create the binding as virNWFilterBindingDefFormat writes the
         QEMU driver's: PARAMS are the NIC's <filterref> parameters."""
         plist = "".join(f"    <parameter name='{k}' value='{v}'/>\n" for k, v in params)
         xml = (f"<filterbinding>\n  <owner>\n    <name>vm-{owner[-4:]}</name>\n"
                f"    <uuid>{owner}</uuid>\n  </owner>\n  <portdev name='{port}'/>\n"
-               f"  <mac address='{mac}'/>\n  <filterref filter='clean-traffic'>\n"
+               f"  <mac address='{mac}'/>\n  <filterref filter='{filt}'>\n"
                f"{plist}  </filterref>\n</filterbinding>\n")
         self.conn.nwfilterBindingCreateXML(xml, 0)
 
@@ -181,14 +181,16 @@ def guests_quiet(*namespaces):
 
 
 def delivered(vm, srv, sources, src_mac=None):
-    """The sources the server in SRV saw, in order, of the IPv4/UDP
-    datagrams VM sends from SOURCES (one frame each, in that order)."""
+    """The sources the server in SRV saw, in order, of the UDP datagrams
+    VM sends from SOURCES (one frame each, in that order; IPv6 when the
+    first source is)."""
     sniffer = peer(srv, "sniff", background=True)
     line = sniffer.stdout.readline()
     if "listening" not in line:
         raise RuntimeError(f"sniffer did not start: {line} {sniffer.stderr.read()}")
     extra = ("--src-mac", src_mac) if src_mac else ()
-    r = peer(vm, "send-ip", *sources, "--dst-mac", MAC_SRV, *extra)
+    r = peer(vm, "send-ip6" if ":" in sources[0] else "send-ip", *sources,
+             "--dst-mac", MAC_SRV, *extra)
     out, _ = sniffer.communicate("stop\n", timeout=30)
     if r.returncode != 0:
         raise RuntimeError(f"send-ip failed: {r.stderr}")
@@ -425,6 +427,26 @@ def case_port_gone_while_down(host, problems, servers):
     relearn_any(host, problems, phase)
 
 
+@on_host(NS_VM1)
+def case_ipv6_with_ip(host, problems, servers):
+    """IPv6 the same way: a port learns 2001:db8::100 from a DHCPv6 reply
+    and is re-created with IPV6=2001:db8::100: the address is in the rules
+    when the create call returns and the first IPv6 packets are judged by
+    them."""
+    host.create("vnet1", OWNER1, MAC_VM1, [], filt="no-ipv6-spoofing")
+    r = peer(NS_SRV, "dhcp6-reply", "2001:db8::100", "--src", "fe80::a", "--vm-mac", MAC_VM1)
+    if r.returncode != 0:
+        problems.append(f"the DHCPv6 reply was not sent: {r.stderr}")
+    if not wait_rules(host, "2001:db8::100"):
+        problems.append("the rules never got the DHCPv6-leased 2001:db8::100")
+    host.delete("vnet1")
+    host.create("vnet1", OWNER1, MAC_VM1, [("IPV6", "2001:db8::100")], filt="no-ipv6-spoofing")
+    if "2001:db8::100" not in text(host.rules()):
+        problems.append("after the create call 2001:db8::100 is not in the rules")
+    check_first_packets(problems, "re-created with IPV6", good="2001:db8::100",
+                        spoofed="2001:db8::99")
+
+
 def case_migration(work):
     """Host A learned 10.0.0.5 on vnet1 ('any') and leased 10.0.0.7 to
     vnet2 ('dhcp'). The VMs start on host B (same MACs, ports of the same
@@ -506,6 +528,8 @@ CASES = [(f"{BACKEND}: any: re-created with the learned IP: final rules when the
           "enforced before any guest packet", case_daemon_killed),
          (f"{BACKEND}: two daemons (migration): IP passed enforced at once on the "
           "destination, source independent, dhcp relearned", case_migration),
+         (f"{BACKEND}: ipv6: re-created with the DHCPv6-learned IPV6: in the rules when the "
+          "create returns, first packets enforced", case_ipv6_with_ip),
          (f"{BACKEND}: any: a binding dropped at start (port gone while nwfilterd was down) "
           "forgets what the port taught; the next binding learns afresh",
           case_port_gone_while_down)]
