@@ -181,12 +181,14 @@ bench_floor(guint n, GPtrArray *after)
     guint lines = 0;
 
     /* the backend's own script for an empty kernel, port ids 1..N */
+    g_autoptr(NwfNftState) state = nwf_nft_state_new();
+
     nwf_nft_script_skeleton(script);
     for (guint i = 0; i < n; i++) {
         g_autoptr(NwfNftPort) port = nwf_nft_port_render(g_ptr_array_index(after, i), FALSE,
                                                          &error);
         g_assert_nonnull(port);
-        nwf_nft_script_port(script, port->ifname, NULL, port, i + 1);
+        nwf_nft_script_port(script, state, port->ifname, port, i + 1);
     }
     fd = g_file_open_tmp("bench-nft-XXXXXX.nft", &path, &error);
     g_assert_cmpint(fd, >=, 0);

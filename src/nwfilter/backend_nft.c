@@ -68,86 +68,20 @@ nft_probe(NwfBackend *backend, GError **error)
     return TRUE;
 }
 
-/* A port's state before a transaction touched it, to put back when the
- * commit fails: undoing touched ports keeps a commit O(ports changed), where
- * a copy of the whole state per commit would be O(ports). */
-typedef struct {
-    char *ifname;
-    NwfNftPortState *prev;         /* NULL: the port had no state */
-} NftUndo;
-
-static void
-undo_free(gpointer data)
-{
-    NftUndo *undo = data;
-
-    g_free(undo->ifname);
-    nwf_nft_port_state_free(undo->prev);
-    g_free(undo);
-}
-
-/* Take IFNAME's state out of STATE; the first time per transaction it is
- * kept in UNDO (which then owns it) and also returned. Later takes return
- * the transaction's own intermediate state, which *OWNED receives. */
-static NwfNftPortState *
-state_take(NwfNftState *state, const char *ifname, GPtrArray *undo, NwfNftPortState **owned)
-{
-    gpointer key = NULL, value = NULL;
-    NftUndo *entry;
-
-    *owned = NULL;
-    if (g_hash_table_steal_extended(state->ports, ifname, &key, &value))
-        g_free(key);
-    for (guint i = 0; i < undo->len; i++) {
-        entry = g_ptr_array_index(undo, i);
-        if (strcmp(entry->ifname, ifname) == 0) {
-            *owned = value;
-            return value;
-        }
-    }
-    entry = g_new0(NftUndo, 1);
-    entry->ifname = g_strdup(ifname);
-    entry->prev = value;
-    g_ptr_array_add(undo, entry);
-    return value;
-}
-
-/* Put every port UNDO recorded back as it was before the transaction. */
-static void
-undo_apply(NwfNftState *state, GPtrArray *undo, gboolean tables)
-{
-    for (guint i = 0; i < undo->len; i++) {
-        NftUndo *entry = g_ptr_array_index(undo, i);
-        if (entry->prev)
-            g_hash_table_insert(state->ports, g_strdup(entry->ifname),
-                                g_steal_pointer(&entry->prev));
-        else
-            g_hash_table_remove(state->ports, entry->ifname);
-    }
-    state->tables = tables;
-}
-
 /* Append to SCRIPT the commands for OPS applied to STATE, and update STATE
- * to what the kernel will hold afterwards; UNDO records what to restore if
- * the script does not commit. */
+ * to what the kernel will hold afterwards. When the script then does not
+ * commit, STATE is wrong and must be dropped (it is read back). */
 static gboolean
-script_build(GString *script, NwfNftState *state, GPtrArray *ops, GPtrArray *undo,
-             GError **error)
+script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error)
 {
     g_autoptr(GString) ports = g_string_new(NULL);
 
     for (guint i = 0; i < ops->len; i++) {
         const NftOp *op = g_ptr_array_index(ops, i);
-        g_autoptr(NwfNftPortState) intermediate = NULL;
-        NwfNftPortState *old = state_take(state, op->ifname, undo, &intermediate);
+        NwfNftPortState *old = g_hash_table_lookup(state->ports, op->ifname);
         guint id = 0;
 
-        if (!op->port) {
-            if (old)
-                nwf_nft_script_port(ports, op->ifname, old, NULL, 0);
-            continue;
-        }
-        if (op->port->ip[NWF_IP_V4] || op->port->ip[NWF_IP_V6]) {
+        if (op->port && (op->port->ip[NWF_IP_V4] || op->port->ip[NWF_IP_V6])) {
             id = old && old->id ? old->id : nwf_nft_state_free_id(state);
             if (!id) {
                 nwf_error_set(error, NWF_ERR_OPERATION_FAILED,
@@ -156,9 +90,7 @@ script_build(GString *script, NwfNftState *state, GPtrArray *ops, GPtrArray *und
                 return FALSE;
             }
         }
-        nwf_nft_script_port(ports, op->ifname, old, op->port, id);
-        g_hash_table_insert(state->ports, g_strdup(op->ifname),
-                            nwf_nft_port_state_of(op->port, id));
+        nwf_nft_script_port(ports, state, op->ifname, op->port, id);
     }
     /* nothing to change: no write at all (not even the skeleton) */
     if (ports->len == 0)
@@ -181,7 +113,6 @@ nft_render(NwfBackend *backend, const NwfRuleProgram *program, GError **error)
     NftBackend *nft = (NftBackend *)backend;
     g_autoptr(NwfNftState) empty = nwf_nft_state_new();
     g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func(op_free);
-    g_autoptr(GPtrArray) undo = g_ptr_array_new_with_free_func(undo_free);
     g_autoptr(GString) script = g_string_new(NULL);
     NftOp *op;
 
@@ -189,7 +120,7 @@ nft_render(NwfBackend *backend, const NwfRuleProgram *program, GError **error)
     op->ifname = g_strdup(program->ifname);
     op->port = nwf_nft_port_render(program, nft->counters, error);
     g_ptr_array_add(ops, op);
-    if (!op->port || !script_build(script, empty, ops, undo, error))
+    if (!op->port || !script_build(script, empty, ops, error))
         return NULL;
     return g_string_free(g_steal_pointer(&script), FALSE);
 }
@@ -241,27 +172,22 @@ nft_txn_abort(NwfBackendTxn *txn)
     g_free(t);
 }
 
-/* Build and run the batch against the cached state; the cache follows the
- * kernel: updated on success, put back on failure. */
+/* Build and run the batch against the cached state, which then follows
+ * the kernel; after a failure the caller drops it. */
 static gboolean
 commit_once(NftBackend *nft, GPtrArray *ops, GError **error)
 {
-    g_autoptr(GPtrArray) undo = g_ptr_array_new_with_free_func(undo_free);
     g_autoptr(GString) script = g_string_new(NULL);
-    gboolean tables;
 
     if (!nft->state) {
         nft->state = nwf_nft_state_load(backend_ctx(nft), error);
         if (!nft->state)
             return FALSE;
     }
-    tables = nft->state->tables;
-    if (script_build(script, nft->state, ops, undo, error) &&
-        (script->len == 0 ||
-         nwf_nft_run(backend_ctx(nft), script->str, "apply the port filters", NULL, error)))
-        return TRUE;
-    undo_apply(nft->state, undo, tables);
-    return FALSE;
+    if (!script_build(script, nft->state, ops, error))
+        return FALSE;
+    return script->len == 0 ||
+           nwf_nft_run(backend_ctx(nft), script->str, "apply the port filters", NULL, error);
 }
 
 static gboolean
@@ -296,14 +222,23 @@ nft_state_holds(NftBackend *nft, const NwfNftState *state, const NwfRuleProgram 
 {
     g_autoptr(NwfNftPort) port = nwf_nft_port_render(program, nft->counters, error);
     const NwfNftPortState *held;
+    const NwfNftGroup *group;
 
     if (!port)
         return FALSE;
     held = g_hash_table_lookup(state->ports, program->ifname);
-    *matches = state->tables && held && g_strcmp0(held->digest, port->digest) == 0;
+    group = port->group ? g_hash_table_lookup(state->groups, port->group) : NULL;
+    *matches = state->tables && held && g_strcmp0(held->digest, port->digest) == 0 &&
+               g_strcmp0(held->group, port->group) == 0 && (group || !port->group);
     for (guint i = 0; *matches && i < port->chains->len; i++) {
         const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
         *matches = g_hash_table_contains(held->chains[chain->table], chain->name);
+    }
+    for (NwfEthDir dir = 0; *matches && dir < NWF_ETH_DIR_LAST; dir++)
+        *matches = !port->eth[dir] || held->dispatch[dir];
+    for (guint i = 0; *matches && i < port->group_chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(port->group_chains, i);
+        *matches = g_hash_table_contains(group->chains[chain->table], chain->name);
     }
     return TRUE;
 }

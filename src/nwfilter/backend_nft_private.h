@@ -24,11 +24,13 @@ typedef enum {
  * the receiving port's id in the high half. */
 #define NWF_NFT_PORT_ID_MAX 0xffff
 
-/* A set of per-port values in the bridge table. */
+/* A port's values in one of the bridge table's value sets. The sets are
+ * shared by all ports and keyed by port: "v/<dir>/<fields>/<slot>", typeof
+ * "iifname . <fields>" (VM-out) or "oifname . <fields>" (VM-in). */
 typedef struct {
-    char *name;            /* "<if>/v<k>" */
-    char *type;            /* typeof expression: "ip saddr", "ether saddr . @nh,64,48" */
-    GPtrArray *elements;   /* char*, element text, each once */
+    char *name;
+    char *type;            /* "iifname . ip saddr" */
+    GPtrArray *elements;   /* char*, the port's values without the port key, each once */
 } NwfNftSet;
 
 typedef struct {
@@ -43,13 +45,18 @@ typedef struct {
 } NwfNftChain;
 
 /* Everything one port's rule program puts into our tables, except what
- * depends on the port's id (its mark chain and the id-keyed elements). */
+ * depends on the port's id (its mark chain and the id-keyed elements).
+ * The chains are shared by every port with the same rendering (a group,
+ * "shared-<hash>/..."), unless counters are on: then each port has its own
+ * ("<if>/..."), so that counts stay per port. */
 typedef struct {
     char *ifname;
-    GPtrArray *chains;     /* NwfNftChain* */
+    GPtrArray *chains;     /* NwfNftChain*, the port's own chains */
+    char *group;           /* shared chains' group; NULL: none */
+    GPtrArray *group_chains;   /* NwfNftChain*, the group's chains (empty without) */
     gboolean eth[NWF_ETH_DIR_LAST];    /* root chain present: dispatch element */
     gboolean ip[NWF_IP_FAMILY_LAST];   /* IP layer present: three chains + elements */
-    GPtrArray *sets;       /* NwfNftSet*, bridge table */
+    GPtrArray *sets;       /* NwfNftSet*, the port's values */
     char *digest;          /* "<shape>/<values>" digests of the above, kept in the kernel */
 } NwfNftPort;
 
@@ -68,7 +75,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfNftPort, nwf_nft_port_free)
 gboolean nwf_nft_ifname_check(const char *ifname, GError **error);
 
 /* Chain names. Interface names cannot contain '/', so "<if>/..." never
- * collides between ports. */
+ * collides between ports; a group's prefix is longer than any interface
+ * name, so group chains never collide with a port's. */
+#define NWF_NFT_GROUP_PREFIX "shared-"
 char *nwf_nft_chain_eth(const char *ifname, NwfEthDir dir);
 char *nwf_nft_chain_eth_sub(const char *ifname, NwfEthDir dir, const char *suffix);
 char *nwf_nft_chain_ip(const char *ifname, NwfIpFamily family, NwfIpChain chain);
@@ -85,15 +94,28 @@ char *nwf_nft_rule_comment(const NwfRuleInst *rule);
 
 /* What one port holds in our tables. */
 typedef struct {
-    GHashTable *chains[NWF_NFT_TABLE_LAST];   /* chain name set */
-    GHashTable *sets;                         /* value set names (bridge table) */
+    GHashTable *chains[NWF_NFT_TABLE_LAST];   /* the port's own chain names */
+    char *group;                              /* group its ethernet dispatch uses */
+    /* dispatch elements present: eth_out / eth_in, mark_to, the IP maps */
+    gboolean dispatch[NWF_ETH_DIR_LAST];
+    gboolean mark_dispatch;
+    gboolean ip_dispatch[NWF_IP_FAMILY_LAST][NWF_IP_CHAIN_LAST];
+    GHashTable *elements;                     /* "<set>\t<element>" value elements */
     guint id;                                 /* 0: no id (no IP layer) */
     char *digest;                             /* of the port's rendering; NULL: none */
 } NwfNftPortState;
 
+/* Shared chains. */
+typedef struct {
+    GHashTable *chains[NWF_NFT_TABLE_LAST];   /* chain names */
+    guint users;           /* ports whose dispatch points into the group */
+} NwfNftGroup;
+
 typedef struct {
     gboolean tables;       /* both tables and their skeleton exist */
     GHashTable *ports;     /* ifname -> NwfNftPortState* */
+    GHashTable *groups;    /* group name -> NwfNftGroup* */
+    GHashTable *sets;      /* value set names that exist */
 } NwfNftState;
 
 NwfNftPortState *nwf_nft_port_state_new(void);
@@ -103,6 +125,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfNftPortState, nwf_nft_port_state_free)
 NwfNftState *nwf_nft_state_new(void);
 void nwf_nft_state_free(NwfNftState *state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfNftState, nwf_nft_state_free)
+
+/* The group NAME of STATE, made (empty, no user) when missing. */
+NwfNftGroup *nwf_nft_state_group(NwfNftState *state, const char *name);
+
+/* Give a new STATE its (empty) group table. */
+void nwf_nft_state_init_groups(NwfNftState *state);
 
 /* Read our tables' chains and port ids from the kernel. */
 NwfNftState *nwf_nft_state_load(struct nft_ctx *ctx, GError **error);
@@ -124,13 +152,14 @@ void nwf_nft_stats_parse(GPtrArray *out, const char *chain, const char *listing)
 /* Commands creating both tables, their maps, base chains and dispatch. */
 void nwf_nft_script_skeleton(GString *script);
 
-/* Commands turning OLD (NULL: nothing) into NEW (NULL: nothing) for port
- * IFNAME; ID is the port's id when NEW has an IP layer. */
-void nwf_nft_script_port(GString *script, const char *ifname, const NwfNftPortState *old,
+/* Append the commands turning port IFNAME from what STATE holds into
+ * NEW_PORT (NULL: nothing) with id ID (when NEW_PORT has an IP layer), and
+ * update STATE (groups, sets, the port) to what the kernel holds after. */
+void nwf_nft_script_port(GString *script, NwfNftState *state, const char *ifname,
                          const NwfNftPort *new_port, guint id);
 
-/* The state NEW leaves behind (for the cache). */
-NwfNftPortState *nwf_nft_port_state_of(const NwfNftPort *port, guint id);
+/* Element text of a port's value: "\"<if>\" . <value>". */
+char *nwf_nft_value_element(const char *ifname, const char *value);
 
 /* --- probe --- */
 

@@ -12,7 +12,10 @@
  *   <if>/out/<chain>, <if>/in/<chain>  protocol sub-chains, entered by jump so
  *                                      running out of rules returns to the root
  *   <if>/mark                          puts the port's id in the mark's high half
- *   set <if>/v<k>                      per-port values (see below)
+ *   shared-<hash>/out, shared-<hash>/in, shared-<hash>/out/<chain> ...
+ *                                      ethernet chains shared by every port
+ *                                      with the same rendering (see below)
+ *   set v/<dir>/<fields>/<slot>        port values, keyed by port
  *
  * table inet nwfilter     (IPv4/IPv6 layers: conntrack and reject work here,
  *                          under br_netfilter, on kernels without bridge
@@ -32,14 +35,20 @@
  * host using fwmark routing must not rely on the mark of such frames. Ports
  * are numbered by us (map port_ids, at most 65535 with IP-layer rules).
  *
- * Per-port values: where an ethernet-layer rule matches an address that
- * came from a variable ($MAC, $IP, a learned address) with plain equality,
- * the address goes into a set of the port and the rule looks it up
- * ("ip saddr @vnet0/v1"); consecutive rules that differ only in such values
- * (a list variable's expansion) become one rule over one set. A change of
- * address or of the number of addresses is then a set-element update in
- * one transaction, the chains untouched. Negated or masked matches stay in
- * the rule text: a set would not mean what the separate rules mean.
+ * Port values and shared chains: where an ethernet-layer rule matches an
+ * address that came from a variable ($MAC, $IP, a learned address) with
+ * plain equality, the rule looks the port and the address up in a value
+ * set ("iifname . ip saddr @v/out/ip_saddr/0"); consecutive rules that
+ * differ only in such values (a list variable's expansion) become one rule.
+ * The ethernet chains then no longer depend on the port, so every port with
+ * the same rendering jumps to one group of chains ("shared-<hash>"): a new
+ * port of a known shape is a few set elements, a filter change rebuilds
+ * each group once, and a change of address (or of the number of addresses)
+ * is an element update, the chains untouched. Negated or masked matches
+ * stay in the rule text (one set lookup would not mean what the separate
+ * rules mean), which makes such ports' groups their own. With counters on,
+ * each port keeps its own ethernet chains ("<if>/out" ...) so that counts
+ * stay per port.
  *
  * Known differences: an accept in our tables does not skip other tables'
  * hooks (nftables has no cross-table accept), ipset matches are refused,
@@ -74,7 +83,9 @@ nwf_nft_port_free(NwfNftPort *port)
         return;
     g_free(port->ifname);
     g_ptr_array_unref(port->chains);
+    g_ptr_array_unref(port->group_chains);
     g_ptr_array_unref(port->sets);
+    g_free(port->group);
     g_free(port->digest);
     g_free(port);
 }
@@ -101,13 +112,39 @@ set_free(gpointer data)
     g_free(set);
 }
 
+/* The key expression naming the port in a value set of direction DIR: the
+ * frame's input port for VM-out chains, its output port for VM-in ones. */
+static const char *
+port_key(NwfEthDir dir)
+{
+    return dir == NWF_ETH_VM_OUT ? "iifname" : "oifname";
+}
+
+/* A value set for FIELDS ("ip saddr", "ether saddr . @nh,64,48") in
+ * direction DIR, the next one of that kind for this port: ports of the same
+ * shape use the same sets, each with its own key. */
 static NwfNftSet *
-port_add_set(NwfNftPort *port, const char *type)
+port_add_set(NwfNftPort *port, NwfEthDir dir, const char *fields)
 {
     NwfNftSet *set = g_new0(NwfNftSet, 1);
+    g_auto(GStrv) parts = g_strsplit(fields, " . ", -1);
+    g_autofree char *flat = NULL;
+    g_autofree char *prefix = NULL;
+    guint slot = 0;
 
-    set->name = g_strdup_printf("%s/v%u", port->ifname, port->sets->len);
-    set->type = g_strdup(type);
+    /* "ether saddr . @nh,64,48" -> "ether_saddr.nh_64_48" */
+    for (char **p = parts; *p; p++) {
+        char *plain = g_strdup(**p == '@' ? *p + 1 : *p);
+        g_strdelimit(plain, " ,", '_');
+        g_free(*p);
+        *p = plain;
+    }
+    flat = g_strjoinv(".", parts);
+    prefix = g_strdup_printf("v/%s/%s/", dir == NWF_ETH_VM_OUT ? "out" : "in", flat);
+    for (guint i = 0; i < port->sets->len; i++)
+        slot += g_str_has_prefix(((NwfNftSet *)g_ptr_array_index(port->sets, i))->name, prefix);
+    set->name = g_strdup_printf("%s%u", prefix, slot);
+    set->type = g_strdup_printf("%s . %s", port_key(dir), fields);
     set->elements = g_ptr_array_new_with_free_func(g_free);
     g_ptr_array_add(port->sets, set);
     return set;
@@ -124,14 +161,14 @@ set_add_element(NwfNftSet *set, const char *element)
 }
 
 static NwfNftChain *
-port_add_chain(NwfNftPort *port, NwfNftTable table, char *name)
+chain_add(GPtrArray *chains, NwfNftTable table, char *name)
 {
     NwfNftChain *chain = g_new0(NwfNftChain, 1);
 
     chain->table = table;
     chain->name = name;
     chain->rules = g_ptr_array_new_with_free_func(g_free);
-    g_ptr_array_add(port->chains, chain);
+    g_ptr_array_add(chains, chain);
     return chain;
 }
 
@@ -632,8 +669,9 @@ rule_finish(NwfNftChain *chain, GString *s, const NwfRuleInst *rule, const char 
  * them up; when the chain's previous rule has the same shape (a list
  * variable's previous value), the values join that rule's set instead. */
 static void
-rule_finish_values(NwfNftPort *port, NwfNftChain *chain, GString *s, const PortValues *pv,
-                   const NwfRuleInst *rule, const char *verdict, gboolean counters)
+rule_finish_values(NwfNftPort *port, NwfEthDir dir, NwfNftChain *chain, GString *s,
+                   const PortValues *pv, const NwfRuleInst *rule, const char *verdict,
+                   gboolean counters)
 {
     g_autofree char *comment = nwf_nft_rule_comment(rule);
     g_autofree char *shape = g_strdup_printf("%s %s @%s %s \"%s\"", s->str, pv->lhs->str,
@@ -645,9 +683,9 @@ rule_finish_values(NwfNftPort *port, NwfNftChain *chain, GString *s, const PortV
         set_add_element(chain->last_set, pv->value->str);
         return;
     }
-    set = port_add_set(port, pv->lhs->str);
+    set = port_add_set(port, dir, pv->lhs->str);
     set_add_element(set, pv->value->str);
-    g_string_append_printf(s, " %s @%s", pv->lhs->str, set->name);
+    g_string_append_printf(s, " %s . %s @%s", port_key(dir), pv->lhs->str, set->name);
     rule_finish(chain, s, rule, verdict, counters);
     g_free(chain->last_shape);
     chain->last_shape = g_steal_pointer(&shape);
@@ -656,8 +694,8 @@ rule_finish_values(NwfNftPort *port, NwfNftChain *chain, GString *s, const PortV
 }
 
 static gboolean
-eth_rule(NwfNftPort *port, NwfNftChain *chain, const NwfRuleInst *rule, gboolean counters,
-         GError **error)
+eth_rule(NwfNftPort *port, NwfEthDir dir, NwfNftChain *chain, const NwfRuleInst *rule,
+         gboolean counters, GError **error)
 {
     g_autoptr(GString) s = g_string_new(NULL);
     g_autoptr(GString) lhs = g_string_new(NULL);
@@ -696,7 +734,7 @@ eth_rule(NwfNftPort *port, NwfNftChain *chain, const NwfRuleInst *rule, gboolean
         break;
     }
     if (lhs->len)
-        rule_finish_values(port, chain, s, &pv, rule, eth_verdict(rule->action), counters);
+        rule_finish_values(port, dir, chain, s, &pv, rule, eth_verdict(rule->action), counters);
     else
         rule_finish(chain, s, rule, eth_verdict(rule->action), counters);
     return TRUE;
@@ -724,9 +762,10 @@ eth_jump_match(NwfChainKind kind)
     }
 }
 
+/* Render DIR's ethernet chains, named "<prefix>/...", into CHAINS. */
 static gboolean
-eth_render(NwfNftPort *port, const NwfRuleProgram *program, NwfEthDir dir, gboolean counters,
-           GError **error)
+eth_render(NwfNftPort *port, const NwfRuleProgram *program, NwfEthDir dir, const char *prefix,
+           GPtrArray *chains, gboolean counters, GError **error)
 {
     const NwfEthChains *eth = &program->eth[dir];
     NwfNftChain *root;
@@ -734,25 +773,23 @@ eth_render(NwfNftPort *port, const NwfRuleProgram *program, NwfEthDir dir, gbool
     if (!eth->present)
         return TRUE;
     port->eth[dir] = TRUE;
-    root = port_add_chain(port, NWF_NFT_BRIDGE, nwf_nft_chain_eth(program->ifname, dir));
+    root = chain_add(chains, NWF_NFT_BRIDGE, nwf_nft_chain_eth(prefix, dir));
     for (guint i = 0; i < eth->subchains->len; i++) {
         const NwfEthSubChain *sub = g_ptr_array_index(eth->subchains, i);
-        NwfNftChain *chain = port_add_chain(port, NWF_NFT_BRIDGE,
-                                            nwf_nft_chain_eth_sub(program->ifname, dir,
-                                                                  sub->suffix));
+        NwfNftChain *chain = chain_add(chains, NWF_NFT_BRIDGE,
+                                       nwf_nft_chain_eth_sub(prefix, dir, sub->suffix));
         for (guint j = 0; j < sub->rules->len; j++) {
-            if (!eth_rule(port, chain, g_ptr_array_index(sub->rules, j), counters, error))
+            if (!eth_rule(port, dir, chain, g_ptr_array_index(sub->rules, j), counters, error))
                 return FALSE;
         }
     }
     for (guint i = 0; i < eth->entries->len; i++) {
         const NwfEthEntry *entry = g_ptr_array_index(eth->entries, i);
         if (entry->kind == NWF_ETH_ENTRY_RULE) {
-            if (!eth_rule(port, root, entry->rule, counters, error))
+            if (!eth_rule(port, dir, root, entry->rule, counters, error))
                 return FALSE;
         } else {
-            g_autofree char *target = nwf_nft_chain_eth_sub(program->ifname, dir,
-                                                           entry->subchain->suffix);
+            g_autofree char *target = nwf_nft_chain_eth_sub(prefix, dir, entry->subchain->suffix);
             g_ptr_array_add(root->rules, g_strdup_printf("%s%sjump %s",
                                                          eth_jump_match(entry->subchain->kind),
                                                          counters ? "counter " : "", target));
@@ -890,7 +927,7 @@ ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpCh
 
 static gboolean
 ip_render(NwfNftPort *port, const NwfRuleProgram *program, NwfIpFamily family,
-          gboolean counters, GError **error)
+          const char *prefix, GPtrArray *chains, gboolean counters, GError **error)
 {
     const NwfIpChains *ip = &program->ip[family];
 
@@ -898,8 +935,8 @@ ip_render(NwfNftPort *port, const NwfRuleProgram *program, NwfIpFamily family,
         return TRUE;
     port->ip[family] = TRUE;
     for (NwfIpChain which = 0; which < NWF_IP_CHAIN_LAST; which++) {
-        NwfNftChain *chain = port_add_chain(port, NWF_NFT_INET,
-                                            nwf_nft_chain_ip(program->ifname, family, which));
+        NwfNftChain *chain = chain_add(chains, NWF_NFT_INET,
+                                       nwf_nft_chain_ip(prefix, family, which));
         for (guint i = 0; i < ip->chains[which]->len; i++) {
             if (!ip_rule(chain, g_ptr_array_index(ip->chains[which], i), family, which,
                          counters, error))
@@ -909,27 +946,52 @@ ip_render(NwfNftPort *port, const NwfRuleProgram *program, NwfIpFamily family,
     return TRUE;
 }
 
+/* Every chain of PROGRAM (both ethernet directions, both IP layers) into
+ * CHAINS under PREFIX; the port's sets start over. */
+static gboolean
+layers_render(NwfNftPort *port, const NwfRuleProgram *program, const char *prefix,
+              GPtrArray *chains, gboolean counters, GError **error)
+{
+    g_ptr_array_set_size(port->sets, 0);
+    for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
+        if (!eth_render(port, program, dir, prefix, chains, counters, error))
+            return FALSE;
+    }
+    for (NwfIpFamily family = 0; family < NWF_IP_FAMILY_LAST; family++) {
+        if (!ip_render(port, program, family, prefix, chains, counters, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Everything the port puts into the kernel, hashed: a restart compares it
  * with the digest stored next to the port's rules to skip unchanged ports.
  * "<shape>/<values>": the chains, rules and set declarations, then (a
  * shorter hash of) the set elements, so that a port whose shape is
  * unchanged can be updated by its set elements alone. */
+static void
+chains_digest(GChecksum *sum, const GPtrArray *chains)
+{
+    for (guint i = 0; i < chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(chains, i);
+        g_checksum_update(sum, (const guchar *)(chain->table == NWF_NFT_BRIDGE ? "B" : "I"), 1);
+        g_checksum_update(sum, (const guchar *)chain->name, -1);
+        for (guint j = 0; j < chain->rules->len; j++) {
+            g_checksum_update(sum, (const guchar *)"\n", 1);
+            g_checksum_update(sum, g_ptr_array_index(chain->rules, j), -1);
+        }
+        g_checksum_update(sum, (const guchar *)"\n\n", 2);
+    }
+}
+
 static char *
 port_digest(const NwfNftPort *port)
 {
     g_autoptr(GChecksum) shape = g_checksum_new(G_CHECKSUM_SHA256);
     g_autoptr(GChecksum) values = g_checksum_new(G_CHECKSUM_SHA256);
 
-    for (guint i = 0; i < port->chains->len; i++) {
-        const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
-        g_checksum_update(shape, (const guchar *)(chain->table == NWF_NFT_BRIDGE ? "B" : "I"), 1);
-        g_checksum_update(shape, (const guchar *)chain->name, -1);
-        for (guint j = 0; j < chain->rules->len; j++) {
-            g_checksum_update(shape, (const guchar *)"\n", 1);
-            g_checksum_update(shape, g_ptr_array_index(chain->rules, j), -1);
-        }
-        g_checksum_update(shape, (const guchar *)"\n\n", 2);
-    }
+    chains_digest(shape, port->chains);
+    chains_digest(shape, port->group_chains);
     for (guint i = 0; i < port->sets->len; i++) {
         const NwfNftSet *set = g_ptr_array_index(port->sets, i);
         g_checksum_update(shape, (const guchar *)"S", 1);
@@ -965,14 +1027,26 @@ nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters, GError **e
     port = g_new0(NwfNftPort, 1);
     port->ifname = g_strdup(program->ifname);
     port->chains = g_ptr_array_new_with_free_func(chain_free);
+    port->group_chains = g_ptr_array_new_with_free_func(chain_free);
     port->sets = g_ptr_array_new_with_free_func(set_free);
-    for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
-        if (!eth_render(port, program, dir, counters, error))
+    if (counters) {
+        if (!layers_render(port, program, program->ifname, port->chains, counters, error))
             return NULL;
-    }
-    for (NwfIpFamily family = 0; family < NWF_IP_FAMILY_LAST; family++) {
-        if (!ip_render(port, program, family, counters, error))
+    } else {
+        /* the group is named after what its chains hold, rendered under a
+         * placeholder prefix: same rules and sets, same group */
+        g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func(chain_free);
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+        if (!layers_render(port, program, "-", probe, counters, error))
             return NULL;
+        if (probe->len > 0) {
+            chains_digest(sum, probe);
+            port->group = g_strdup_printf(NWF_NFT_GROUP_PREFIX "%.16s",
+                                          g_checksum_get_string(sum));
+            if (!layers_render(port, program, port->group, port->group_chains, counters,
+                               error))
+                return NULL;
+        }
     }
     port->digest = port_digest(port);
     return g_steal_pointer(&port);

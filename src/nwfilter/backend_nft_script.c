@@ -1,8 +1,10 @@
 /* nft command scripts: the skeleton of our two tables (created once), and
  * the commands that take one port from what the kernel holds to what its
- * new rule program needs. A port's chains keep their names across updates,
- * so an update flushes and refills them and touches a dispatch element only
- * when a chain appears or goes; everything lands in one atomic batch. */
+ * new rule program needs, all in one atomic batch. A port whose values
+ * alone changed gets value elements only. Otherwise its own chains keep
+ * their names (flushed and refilled), a shared group of ethernet chains is
+ * created by its first user and removed with its last, and a dispatch
+ * element is rewritten only when its target changes. */
 #include "config.h"
 
 #include "nwfilter/backend_nft_private.h"
@@ -75,130 +77,150 @@ ip_map_key(NwfIpChain chain, guint id)
     return chain == NWF_IP_TO_VM ? id << 16 : id;
 }
 
-/* Dispatch elements follow their chains: an element exists exactly when its
- * chain does, so the chain sets say which elements to add and delete. */
+/* One dispatch element of a port: MAP's KEY leads to CHAIN (NULL: no
+ * element). */
 typedef struct {
     NwfNftTable table;
     const char *map;
-    char *chain;          /* the chain the element points to */
-    char *key;            /* element key text */
-    const char *verdict;  /* "jump" or "goto" */
-    char *extra;          /* a second map with the same key, value text (port_ids) */
-    gboolean by_id;       /* keyed by (or carrying) the port id */
-} Element;
+    char *key;
+    char *chain;
+    const char *verdict;   /* "jump" or "goto" */
+    char *extra;           /* value of the same key in port_ids (mark_to only) */
+} Dispatch;
 
 static void
-elements_clear(GPtrArray *elements)
+dispatch_clear(Dispatch *d, guint n)
 {
-    for (guint i = 0; i < elements->len; i++) {
-        Element *e = g_ptr_array_index(elements, i);
-        g_free(e->chain);
-        g_free(e->key);
-        g_free(e->extra);
-        g_free(e);
-    }
-    g_ptr_array_set_size(elements, 0);
-}
-
-static void
-element_add(GPtrArray *elements, NwfNftTable table, const char *map, char *chain, char *key,
-            const char *verdict)
-{
-    Element *e = g_new0(Element, 1);
-
-    e->table = table;
-    e->map = map;
-    e->chain = chain;
-    e->key = key;
-    e->verdict = verdict;
-    g_ptr_array_add(elements, e);
-}
-
-/* Every element a port with id ID can have. */
-static void
-elements_all(GPtrArray *elements, const char *ifname, guint id)
-{
-    g_autofree char *quoted = g_strdup_printf("\"%s\"", ifname);
-
-    for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++)
-        element_add(elements, NWF_NFT_BRIDGE, dir == NWF_ETH_VM_OUT ? "eth_out" : "eth_in",
-                    nwf_nft_chain_eth(ifname, dir), g_strdup(quoted), "jump");
-    element_add(elements, NWF_NFT_BRIDGE, "mark_to", nwf_nft_chain_mark(ifname),
-                g_strdup(quoted), "goto");
-    ((Element *)g_ptr_array_index(elements, elements->len - 1))->extra =
-        g_strdup_printf("0x%08x", id);
-    ((Element *)g_ptr_array_index(elements, elements->len - 1))->by_id = TRUE;
-    for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
-        for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++) {
-            element_add(elements, NWF_NFT_INET, ip_maps[fam][c],
-                        nwf_nft_chain_ip(ifname, fam, c),
-                        g_strdup_printf("0x%08x", ip_map_key(c, id)), "jump");
-            ((Element *)g_ptr_array_index(elements, elements->len - 1))->by_id = TRUE;
-        }
+    for (guint i = 0; i < n; i++) {
+        g_free(d[i].key);
+        g_free(d[i].chain);
+        g_free(d[i].extra);
     }
 }
+
+#define DISPATCH_MAX (NWF_ETH_DIR_LAST + 1 + NWF_IP_FAMILY_LAST * NWF_IP_CHAIN_LAST)
 
 static gboolean
-state_has(const NwfNftPortState *state, NwfNftTable table, const char *chain)
+has_chain(GHashTable *chains, const char *name)
 {
-    return state && g_hash_table_contains(state->chains[table], chain);
+    return chains && g_hash_table_contains(chains, name);
+}
+
+/* The dispatch elements of port IFNAME whose own chains are OWN, whose
+ * filter chains are GROUP's (GROUP_CHAINS) or its own, with id ID. HELD,
+ * when given, says which elements the kernel has (a chain alone does not). */
+static guint
+dispatch_of(Dispatch *d, const char *ifname, GHashTable *const own[NWF_NFT_TABLE_LAST],
+            const char *group, GHashTable *const *group_chains, guint id,
+            const NwfNftPortState *held)
+{
+    guint n = 0;
+    g_autofree char *mark = nwf_nft_chain_mark(ifname);
+
+    for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
+        char *chain = nwf_nft_chain_eth(group ? group : ifname, dir);
+        gboolean present = held ? held->dispatch[dir]
+                         : group ? group_chains && has_chain(group_chains[NWF_NFT_BRIDGE], chain)
+                                 : has_chain(own[NWF_NFT_BRIDGE], chain);
+        d[n] = (Dispatch){ NWF_NFT_BRIDGE, dir == NWF_ETH_VM_OUT ? "eth_out" : "eth_in",
+                           g_strdup_printf("\"%s\"", ifname), present ? chain : NULL, "jump",
+                           NULL };
+        if (!present)
+            g_free(chain);
+        n++;
+    }
+    d[n] = (Dispatch){ NWF_NFT_BRIDGE, "mark_to", g_strdup_printf("\"%s\"", ifname),
+                       (held ? held->mark_dispatch : has_chain(own[NWF_NFT_BRIDGE], mark))
+                           ? g_strdup(mark) : NULL, "goto",
+                       g_strdup_printf("0x%08x", id) };
+    n++;
+    for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
+        for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++) {
+            char *chain = nwf_nft_chain_ip(group ? group : ifname, fam, c);
+            gboolean present = held ? held->ip_dispatch[fam][c]
+                             : group ? group_chains && has_chain(group_chains[NWF_NFT_INET], chain)
+                                     : has_chain(own[NWF_NFT_INET], chain);
+            d[n] = (Dispatch){ NWF_NFT_INET, ip_maps[fam][c],
+                               g_strdup_printf("0x%08x", ip_map_key(c, id)),
+                               present ? chain : NULL, "jump", NULL };
+            if (!present)
+                g_free(chain);
+            n++;
+        }
+    }
+    return n;
 }
 
 static void
-element_write(GString *s, const Element *e, gboolean add)
+dispatch_write(GString *s, const Dispatch *d, gboolean add)
 {
-    const char *cmd = add ? "add" : "delete";
-
     if (add)
-        g_string_append_printf(s, "%s element %s " NWF_NFT_TABLE_NAME " %s { %s : %s %s }\n",
-                               cmd, table_family[e->table], e->map, e->key, e->verdict, e->chain);
+        g_string_append_printf(s, "add element %s " NWF_NFT_TABLE_NAME " %s { %s : %s %s }\n",
+                               table_family[d->table], d->map, d->key, d->verdict, d->chain);
     else
-        g_string_append_printf(s, "%s element %s " NWF_NFT_TABLE_NAME " %s { %s }\n",
-                               cmd, table_family[e->table], e->map, e->key);
-    if (!e->extra)
+        g_string_append_printf(s, "delete element %s " NWF_NFT_TABLE_NAME " %s { %s }\n",
+                               table_family[d->table], d->map, d->key);
+    if (!d->extra)
         return;
     if (add)
         g_string_append_printf(s, "add element bridge " NWF_NFT_TABLE_NAME
-                               " port_ids { %s : %s }\n", e->key, e->extra);
+                               " port_ids { %s : %s }\n", d->key, d->extra);
     else
         g_string_append_printf(s, "delete element bridge " NWF_NFT_TABLE_NAME
-                               " port_ids { %s }\n", e->key);
+                               " port_ids { %s }\n", d->key);
 }
 
-NwfNftPortState *
-nwf_nft_port_state_of(const NwfNftPort *port, guint id)
+/* Whether dispatch elements A and B are the same element. */
+static gboolean
+dispatch_same(const Dispatch *a, const Dispatch *b)
 {
-    NwfNftPortState *state = nwf_nft_port_state_new();
+    return g_strcmp0(a->chain, b->chain) == 0 && strcmp(a->key, b->key) == 0 &&
+           g_strcmp0(a->extra, b->extra) == 0;
+}
 
-    for (guint i = 0; i < port->chains->len; i++) {
-        const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
-        g_hash_table_add(state->chains[chain->table], g_strdup(chain->name));
+char *
+nwf_nft_value_element(const char *ifname, const char *value)
+{
+    return g_strdup_printf("\"%s\" . %s", ifname, value);
+}
+
+/* "<set>\t<element>" for every value of PORT */
+static GHashTable *
+port_elements(const NwfNftPort *port)
+{
+    GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    for (guint i = 0; port && i < port->sets->len; i++) {
+        const NwfNftSet *set = g_ptr_array_index(port->sets, i);
+        for (guint j = 0; j < set->elements->len; j++) {
+            g_autofree char *element = nwf_nft_value_element(port->ifname,
+                                                             g_ptr_array_index(set->elements, j));
+            g_hash_table_add(out, g_strdup_printf("%s\t%s", set->name, element));
+        }
     }
-    for (guint i = 0; i < port->sets->len; i++)
-        g_hash_table_add(state->sets, g_strdup(((NwfNftSet *)g_ptr_array_index(port->sets, i))->name));
-    if (port->ip[NWF_IP_V4] || port->ip[NWF_IP_V6]) {
-        g_hash_table_add(state->chains[NWF_NFT_BRIDGE], nwf_nft_chain_mark(port->ifname));
-        state->id = id;
+    return out;
+}
+
+/* Elements of A not in B, as commands CMD ("add" or "delete"). */
+static void
+elements_write(GString *s, GHashTable *a, GHashTable *b, const char *cmd)
+{
+    g_autoptr(GList) keys = g_list_sort(g_hash_table_get_keys(a), (GCompareFunc)g_strcmp0);
+
+    for (GList *l = keys; l; l = l->next) {
+        const char *entry = l->data;
+        const char *tab = strchr(entry, '\t');
+        if (b && g_hash_table_contains(b, entry))
+            continue;
+        g_string_append_printf(s, "%s element bridge " NWF_NFT_TABLE_NAME " %.*s { %s }\n", cmd,
+                               (int)(tab - entry), entry, tab + 1);
     }
-    state->digest = g_strdup(port->digest);
-    return state;
 }
 
 static void
-set_elements_write(GString *s, const NwfNftSet *set)
+digest_write(GString *s, const char *ifname, const char *old_digest, const char *digest)
 {
-    if (set->elements->len == 0)
-        return;
-    g_string_append_printf(s, "add element bridge " NWF_NFT_TABLE_NAME " %s { ", set->name);
-    for (guint i = 0; i < set->elements->len; i++)
-        g_string_append_printf(s, "%s%s", i ? ", " : "", (const char *)g_ptr_array_index(set->elements, i));
-    g_string_append(s, " }\n");
-}
-
-static void
-digest_write(GString *s, const char *ifname, const NwfNftPortState *old, const char *digest)
-{
-    if (old && old->digest)
+    if (old_digest)
         g_string_append_printf(s, "delete element bridge " NWF_NFT_TABLE_NAME
                                " port_digests { \"%s\" }\n", ifname);
     if (digest)
@@ -206,127 +228,217 @@ digest_write(GString *s, const char *ifname, const NwfNftPortState *old, const c
                                " port_digests { \"%s\" comment \"%s\" }\n", ifname, digest);
 }
 
-/* NEW_PORT differs from what OLD holds only in set elements: same shape
- * digest, every chain and set already there, the same id. */
-static gboolean
-port_same_shape(const NwfNftPortState *old, const NwfNftPort *new_port, guint id)
+/* Flush all of CHAINS (jumps between them go first), then delete those not
+ * in KEEP. */
+static void
+chains_remove(GString *s, NwfNftTable table, GHashTable *chains, GHashTable *keep)
 {
-    if (!old || !new_port || !nwf_nft_digest_same_shape(old->digest, new_port->digest))
-        return FALSE;
-    if ((new_port->ip[NWF_IP_V4] || new_port->ip[NWF_IP_V6]) && old->id != id)
-        return FALSE;
-    for (guint i = 0; i < new_port->chains->len; i++) {
-        const NwfNftChain *chain = g_ptr_array_index(new_port->chains, i);
-        if (!state_has(old, chain->table, chain->name))
-            return FALSE;
+    g_autoptr(GList) names = g_list_sort(g_hash_table_get_keys(chains), (GCompareFunc)g_strcmp0);
+
+    for (GList *l = names; l; l = l->next)
+        g_string_append_printf(s, "flush chain %s " NWF_NFT_TABLE_NAME " %s\n",
+                               table_family[table], (const char *)l->data);
+    for (GList *l = names; l; l = l->next) {
+        if (!has_chain(keep, l->data))
+            g_string_append_printf(s, "delete chain %s " NWF_NFT_TABLE_NAME " %s\n",
+                                   table_family[table], (const char *)l->data);
     }
-    for (guint i = 0; i < new_port->sets->len; i++) {
-        if (!g_hash_table_contains(old->sets,
-                                   ((NwfNftSet *)g_ptr_array_index(new_port->sets, i))->name))
-            return FALSE;
-    }
-    return TRUE;
 }
 
-void
-nwf_nft_script_port(GString *s, const char *ifname, const NwfNftPortState *old,
-                    const NwfNftPort *new_port, guint id)
+/* Create CHAINS (those not in HAVE) and append all their rules. */
+static void
+chains_fill(GString *s, const GPtrArray *chains, GHashTable *const have[NWF_NFT_TABLE_LAST])
 {
-    g_autoptr(NwfNftPortState) new_state = NULL;
-    g_autoptr(GPtrArray) elements = g_ptr_array_new();
-    gboolean has_ip = new_port && (new_port->ip[NWF_IP_V4] || new_port->ip[NWF_IP_V6]);
-
-    /* an address change: new set elements, chains untouched */
-    if (port_same_shape(old, new_port, id)) {
-        for (guint i = 0; i < new_port->sets->len; i++) {
-            const NwfNftSet *set = g_ptr_array_index(new_port->sets, i);
-            g_string_append_printf(s, "flush set bridge " NWF_NFT_TABLE_NAME " %s\n", set->name);
-            set_elements_write(s, set);
-        }
-        digest_write(s, ifname, old, new_port->digest);
-        return;
-    }
-    new_state = new_port ? nwf_nft_port_state_of(new_port, id) : nwf_nft_port_state_new();
-
-    /* 1. dispatch elements whose chain goes away (under the old id) */
-    if (old) {
-        elements_all(elements, ifname, old->id);
-        for (guint i = 0; i < elements->len; i++) {
-            Element *e = g_ptr_array_index(elements, i);
-            if (state_has(old, e->table, e->chain) &&
-                (!state_has(new_state, e->table, e->chain) || (e->by_id && old->id != id)))
-                element_write(s, e, FALSE);
-        }
-        elements_clear(elements);
-    }
-    digest_write(s, ifname, old, NULL);
-    /* 2. empty every old chain (jumps between them go first), 3. delete
-     * those the new program does not have */
-    for (NwfNftTable t = 0; old && t < NWF_NFT_TABLE_LAST; t++) {
-        GHashTableIter iter;
-        gpointer name;
-        g_hash_table_iter_init(&iter, old->chains[t]);
-        while (g_hash_table_iter_next(&iter, &name, NULL))
-            g_string_append_printf(s, "flush chain %s " NWF_NFT_TABLE_NAME " %s\n",
-                                   table_family[t], (const char *)name);
-    }
-    for (NwfNftTable t = 0; old && t < NWF_NFT_TABLE_LAST; t++) {
-        GHashTableIter iter;
-        gpointer name;
-        g_hash_table_iter_init(&iter, old->chains[t]);
-        while (g_hash_table_iter_next(&iter, &name, NULL)) {
-            if (!state_has(new_state, t, name))
-                g_string_append_printf(s, "delete chain %s " NWF_NFT_TABLE_NAME " %s\n",
-                                       table_family[t], (const char *)name);
-        }
-    }
-    /* 3b. the old sets, no rule refers to them any more */
-    if (old) {
-        GHashTableIter iter;
-        gpointer name;
-        g_hash_table_iter_init(&iter, old->sets);
-        while (g_hash_table_iter_next(&iter, &name, NULL))
-            g_string_append_printf(s, "delete set bridge " NWF_NFT_TABLE_NAME " %s\n",
-                                   (const char *)name);
-    }
-    if (!new_port)
-        return;
-    /* 4. the sets with their elements, new chains, 5. every rule */
-    for (guint i = 0; i < new_port->sets->len; i++) {
-        const NwfNftSet *set = g_ptr_array_index(new_port->sets, i);
-        g_string_append_printf(s, "add set bridge " NWF_NFT_TABLE_NAME " %s { typeof %s; }\n",
-                               set->name, set->type);
-        set_elements_write(s, set);
-    }
-    for (guint i = 0; i < new_port->chains->len; i++) {
-        const NwfNftChain *chain = g_ptr_array_index(new_port->chains, i);
-        if (!state_has(old, chain->table, chain->name))
+    for (guint i = 0; i < chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(chains, i);
+        if (!have || !has_chain(have[chain->table], chain->name))
             g_string_append_printf(s, "add chain %s " NWF_NFT_TABLE_NAME " %s\n",
                                    table_family[chain->table], chain->name);
     }
-    if (has_ip) {
-        g_autofree char *mark = nwf_nft_chain_mark(ifname);
-        if (!state_has(old, NWF_NFT_BRIDGE, mark))
-            g_string_append_printf(s, "add chain bridge " NWF_NFT_TABLE_NAME " %s\n", mark);
-        g_string_append_printf(s, "add rule bridge " NWF_NFT_TABLE_NAME
-                               " %s meta mark set meta mark & 0x0000ffff | 0x%08x\n",
-                               mark, id << 16);
-    }
-    for (guint i = 0; i < new_port->chains->len; i++) {
-        const NwfNftChain *chain = g_ptr_array_index(new_port->chains, i);
+    for (guint i = 0; i < chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(chains, i);
         for (guint j = 0; j < chain->rules->len; j++)
             g_string_append_printf(s, "add rule %s " NWF_NFT_TABLE_NAME " %s %s\n",
                                    table_family[chain->table], chain->name,
                                    (const char *)g_ptr_array_index(chain->rules, j));
     }
-    /* 6. dispatch elements for chains that are new (or whose id changed) */
-    elements_all(elements, ifname, id);
-    for (guint i = 0; i < elements->len; i++) {
-        Element *e = g_ptr_array_index(elements, i);
-        if (state_has(new_state, e->table, e->chain) &&
-            (!state_has(old, e->table, e->chain) || (e->by_id && old->id != id)))
-            element_write(s, e, TRUE);
+}
+
+/* Whether every chain of WANT is in HAVE. */
+static gboolean
+chains_cover(GHashTable *const have[NWF_NFT_TABLE_LAST], GHashTable *const want[NWF_NFT_TABLE_LAST])
+{
+    for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++) {
+        GHashTableIter iter;
+        gpointer name;
+        g_hash_table_iter_init(&iter, want[t]);
+        while (g_hash_table_iter_next(&iter, &name, NULL)) {
+            if (!g_hash_table_contains(have[t], name))
+                return FALSE;
+        }
     }
-    elements_clear(elements);
-    digest_write(s, ifname, NULL, new_port->digest);
+    return TRUE;
+}
+
+static void
+group_free(gpointer data)
+{
+    NwfNftGroup *group = data;
+
+    for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
+        g_hash_table_unref(group->chains[t]);
+    g_free(group);
+}
+
+NwfNftGroup *
+nwf_nft_state_group(NwfNftState *state, const char *name)
+{
+    NwfNftGroup *group = g_hash_table_lookup(state->groups, name);
+
+    if (!group) {
+        group = g_new0(NwfNftGroup, 1);
+        for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
+            group->chains[t] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_insert(state->groups, g_strdup(name), group);
+    }
+    return group;
+}
+
+void
+nwf_nft_state_init_groups(NwfNftState *state)
+{
+    state->groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, group_free);
+}
+
+/* The port state NEW_PORT leaves behind with id ID. */
+static NwfNftPortState *
+port_state_of(const NwfNftPort *port, guint id)
+{
+    NwfNftPortState *state = nwf_nft_port_state_new();
+    g_autoptr(GHashTable) elements = port_elements(port);
+    GHashTableIter iter;
+    gpointer key;
+
+    for (guint i = 0; i < port->chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(port->chains, i);
+        g_hash_table_add(state->chains[chain->table], g_strdup(chain->name));
+    }
+    if (port->ip[NWF_IP_V4] || port->ip[NWF_IP_V6]) {
+        g_hash_table_add(state->chains[NWF_NFT_BRIDGE], nwf_nft_chain_mark(port->ifname));
+        state->id = id;
+    }
+    g_hash_table_iter_init(&iter, elements);
+    while (g_hash_table_iter_next(&iter, &key, NULL))
+        g_hash_table_add(state->elements, g_strdup(key));
+    for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++)
+        state->dispatch[dir] = port->eth[dir];
+    for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
+        for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++)
+            state->ip_dispatch[fam][c] = port->ip[fam];
+    }
+    state->mark_dispatch = port->ip[NWF_IP_V4] || port->ip[NWF_IP_V6];
+    state->group = g_strdup(port->group);
+    state->digest = g_strdup(port->digest);
+    return state;
+}
+
+void
+nwf_nft_script_port(GString *s, NwfNftState *state, const char *ifname,
+                    const NwfNftPort *new_port, guint id)
+{
+    g_autoptr(NwfNftPortState) old = NULL;
+    g_autoptr(NwfNftPortState) next = NULL;
+    g_autoptr(GHashTable) new_elements = port_elements(new_port);
+    NwfNftGroup *old_group = NULL, *new_group = NULL;
+    Dispatch before[DISPATCH_MAX], after[DISPATCH_MAX];
+    guint nbefore, nafter;
+    gpointer key = NULL, value = NULL;
+
+    if (g_hash_table_steal_extended(state->ports, ifname, &key, &value)) {
+        g_free(key);
+        old = value;
+    }
+    if (!old)
+        old = nwf_nft_port_state_new();
+    next = new_port ? port_state_of(new_port, id) : nwf_nft_port_state_new();
+    if (old->group)
+        old_group = g_hash_table_lookup(state->groups, old->group);
+    if (new_port && new_port->group)
+        new_group = g_hash_table_lookup(state->groups, new_port->group);
+
+    /* 0. value sets the port needs and the table lacks (shared, kept) */
+    for (guint i = 0; new_port && i < new_port->sets->len; i++) {
+        const NwfNftSet *set = g_ptr_array_index(new_port->sets, i);
+        if (g_hash_table_contains(state->sets, set->name))
+            continue;
+        g_string_append_printf(s, "add set bridge " NWF_NFT_TABLE_NAME " %s { typeof %s; }\n",
+                               set->name, set->type);
+        g_hash_table_add(state->sets, g_strdup(set->name));
+    }
+    /* a change of values alone: value elements and the digest, nothing else */
+    if (new_port && nwf_nft_digest_same_shape(old->digest, new_port->digest) &&
+        g_strcmp0(old->group, new_port->group) == 0 && (old_group || !old->group) &&
+        old->id == next->id && chains_cover(old->chains, next->chains)) {
+        elements_write(s, old->elements, new_elements, "delete");
+        elements_write(s, new_elements, old->elements, "add");
+        digest_write(s, ifname, old->digest, new_port->digest);
+        g_hash_table_insert(state->ports, g_strdup(ifname), g_steal_pointer(&next));
+        return;
+    }
+
+    /* 1. dispatch elements that change or go, the digest */
+    nbefore = dispatch_of(before, ifname, old->chains, old->group,
+                          old_group ? old_group->chains : NULL, old->id, old);
+    /* 2. the new group's chains, unless another port made them */
+    if (new_port && new_port->group && !new_group) {
+        new_group = nwf_nft_state_group(state, new_port->group);
+        chains_fill(s, new_port->group_chains, NULL);
+        for (guint i = 0; i < new_port->group_chains->len; i++) {
+            const NwfNftChain *chain = g_ptr_array_index(new_port->group_chains, i);
+            g_hash_table_add(new_group->chains[chain->table], g_strdup(chain->name));
+        }
+    }
+    nafter = dispatch_of(after, ifname, next->chains, next->group,
+                         new_group ? new_group->chains : NULL, id, NULL);
+    for (guint i = 0; i < nbefore; i++) {
+        if (before[i].chain && !dispatch_same(&before[i], &after[i]))
+            dispatch_write(s, &before[i], FALSE);
+    }
+    digest_write(s, ifname, old->digest, NULL);
+    /* 3. the old own chains: emptied, those not needed any more deleted */
+    for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
+        chains_remove(s, t, old->chains[t], next->chains[t]);
+    /* 4. the old group, when this port was its last user */
+    if (old->group && g_strcmp0(old->group, next->group) != 0 && old_group &&
+        --old_group->users == 0) {
+        for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
+            chains_remove(s, t, old_group->chains[t], NULL);
+        g_hash_table_remove(state->groups, old->group);
+    }
+    if (new_port && new_port->group && g_strcmp0(old->group, next->group) != 0)
+        new_group->users++;
+    /* 5. values, own chains and rules, mark, dispatch, digest */
+    elements_write(s, old->elements, new_elements, "delete");
+    elements_write(s, new_elements, old->elements, "add");
+    if (new_port) {
+        chains_fill(s, new_port->chains, old->chains);
+        if (new_port->ip[NWF_IP_V4] || new_port->ip[NWF_IP_V6]) {
+            g_autofree char *mark = nwf_nft_chain_mark(ifname);
+            if (!has_chain(old->chains[NWF_NFT_BRIDGE], mark))
+                g_string_append_printf(s, "add chain bridge " NWF_NFT_TABLE_NAME " %s\n", mark);
+            g_string_append_printf(s, "add rule bridge " NWF_NFT_TABLE_NAME
+                                   " %s meta mark set meta mark & 0x0000ffff | 0x%08x\n",
+                                   mark, id << 16);
+        }
+    }
+    for (guint i = 0; i < nafter; i++) {
+        if (after[i].chain && !dispatch_same(&before[i], &after[i]))
+            dispatch_write(s, &after[i], TRUE);
+    }
+    dispatch_clear(before, nbefore);
+    dispatch_clear(after, nafter);
+    if (new_port) {
+        digest_write(s, ifname, NULL, new_port->digest);
+        g_hash_table_insert(state->ports, g_strdup(ifname), g_steal_pointer(&next));
+    }
 }

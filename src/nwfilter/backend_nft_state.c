@@ -25,8 +25,8 @@ nwf_nft_run(struct nft_ctx *ctx, const char *cmds, const char *what, char **outp
 
     if (rc != 0) {
         g_autofree char *text = g_strstrip(g_strndup(err ? err : "", ERROR_TEXT_MAX));
-        nwf_error_set(error, NWF_ERR_INTERNAL_ERROR, _("nftables could not %s: %s"), what,
-                      *text ? text : _("unknown error (no message from libnftables)"));
+        nwf_error_set_firewall(error, NWF_ERR_INTERNAL_ERROR, _("nftables could not %s: %s"),
+                               what, *text ? text : _("unknown error (no message from libnftables)"));
         return FALSE;
     }
     if (output)
@@ -41,7 +41,7 @@ nwf_nft_port_state_new(void)
 
     for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
         state->chains[t] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    state->sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    state->elements = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return state;
 }
 
@@ -52,7 +52,8 @@ nwf_nft_port_state_free(NwfNftPortState *state)
         return;
     for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
         g_hash_table_unref(state->chains[t]);
-    g_hash_table_unref(state->sets);
+    g_hash_table_unref(state->elements);
+    g_free(state->group);
     g_free(state->digest);
     g_free(state);
 }
@@ -64,6 +65,8 @@ nwf_nft_state_new(void)
 
     state->ports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify)nwf_nft_port_state_free);
+    state->sets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    nwf_nft_state_init_groups(state);
     return state;
 }
 
@@ -73,6 +76,8 @@ nwf_nft_state_free(NwfNftState *state)
     if (!state)
         return;
     g_hash_table_unref(state->ports);
+    g_hash_table_unref(state->sets);
+    g_hash_table_unref(state->groups);
     g_free(state);
 }
 
@@ -122,35 +127,183 @@ chains_parse(NwfNftState *state, NwfNftTable table, const char *listing)
             if (!slash)
                 continue;      /* a base chain */
             *slash = '\0';
+            if (g_str_has_prefix(name, NWF_NFT_GROUP_PREFIX) && strlen(name) > 15) {
+                g_hash_table_add(nwf_nft_state_group(state, name)->chains[table],
+                                 g_strdup_printf("%s/%s", name, slash + 1));
+                continue;
+            }
             g_hash_table_add(state_port(state, name)->chains[table],
                              g_strdup_printf("%s/%s", name, slash + 1));
         }
     }
 }
 
-/* Per-port value sets ("<if>/v<k>") in a "list sets bridge" output. */
+/* The value sets ("v/...") in a "list sets bridge" output: their names, and
+ * each element ("<if>" . value) under its port. */
 static void
 sets_parse(NwfNftState *state, const char *listing)
 {
     g_auto(GStrv) lines = g_strsplit(listing, "\n", -1);
-    gboolean ours = FALSE;
+    g_autofree char *set = NULL;
+    g_autoptr(GString) elements = g_string_new(NULL);
+    gboolean ours = FALSE, in_elements = FALSE;
 
     for (char **l = lines; *l; l++) {
         const char *line = *l;
         if (g_str_has_prefix(line, "table ")) {
             ours = strcmp(line, "table bridge " NWF_NFT_TABLE_NAME " {") == 0;
-        } else if (ours && g_str_has_prefix(line, "\tset ")) {
-            g_autofree char *name = g_strdup(line + strlen("\tset "));
-            char *end = strchr(name, ' ');
-            char *slash;
-            if (end)
-                *end = '\0';
-            slash = strchr(name, '/');
-            if (!slash)
-                continue;      /* a set of the skeleton */
-            *slash = '\0';
-            g_hash_table_add(state_port(state, name)->sets,
-                             g_strdup_printf("%s/%s", name, slash + 1));
+        } else if (ours && g_str_has_prefix(line, "\tset v/")) {
+            g_free(set);
+            set = g_strdup(line + strlen("\tset "));
+            *strchr(set, ' ') = '\0';
+            g_hash_table_add(state->sets, g_strdup(set));
+        } else if (ours && set && strstr(line, "elements = {")) {
+            g_string_assign(elements, strstr(line, "{") + 1);
+            in_elements = TRUE;
+        } else if (in_elements) {
+            g_string_append_printf(elements, " %s", line);
+        }
+        if (in_elements && strchr(elements->str, '}')) {
+            g_auto(GStrv) items = NULL;
+            *strchr(elements->str, '}') = '\0';
+            items = g_strsplit(elements->str, ",", -1);
+            for (char **it = items; *it; it++) {
+                char *item = g_strstrip(*it);
+                const char *end = item[0] == '"' ? strchr(item + 1, '"') : NULL;
+                g_autofree char *port = NULL;
+                if (!end)
+                    continue;
+                port = g_strndup(item + 1, end - item - 1);
+                g_hash_table_add(state_port(state, port)->elements,
+                                 g_strdup_printf("%s\t%s", set, item));
+            }
+            in_elements = FALSE;
+            g_clear_pointer(&set, g_free);
+        }
+    }
+}
+
+/* "ifname" : goto <if>/mark elements of mark_to */
+static void
+marks_parse(NwfNftState *state, const char *listing)
+{
+    const char *p = listing;
+
+    while ((p = strchr(p, '"'))) {
+        const char *end = strchr(p + 1, '"');
+        g_autofree char *name = NULL;
+        if (!end)
+            break;
+        name = g_strndup(p + 1, end - p - 1);
+        if (g_str_has_prefix(end + 1, " : goto "))
+            state_port(state, name)->mark_dispatch = TRUE;
+        p = end + 1;
+    }
+}
+
+/* PORT dispatches into the group whose chain TARGET ("<group>/...") is. */
+static void
+port_group_note(NwfNftState *state, NwfNftPortState *port, const char *target)
+{
+    if (port->group)
+        return;
+    port->group = g_strndup(target, strcspn(target, "/"));
+    nwf_nft_state_group(state, port->group)->users++;
+}
+
+/* "ifname" : jump <chain> elements of DIR's dispatch map: which ports have
+ * one, and the group of those that jump into one */
+static void
+groups_parse(NwfNftState *state, NwfEthDir dir, const char *listing)
+{
+    const char *p = listing;
+
+    while ((p = strchr(p, '"'))) {
+        const char *end = strchr(p + 1, '"');
+        const char *target;
+        g_autofree char *name = NULL;
+        if (!end)
+            break;
+        name = g_strndup(p + 1, end - p - 1);
+        target = end + 1;
+        while (*target == ' ')
+            target++;
+        if (*target != ':') {
+            p = end + 1;
+            continue;
+        }
+        target++;
+        while (*target == ' ')
+            target++;
+        state_port(state, name)->dispatch[dir] = TRUE;
+        if (g_str_has_prefix(target, "jump " NWF_NFT_GROUP_PREFIX))
+            port_group_note(state, state_port(state, name), target + strlen("jump "));
+        p = end + 1;
+    }
+}
+
+/* "0xKEY : jump <chain>" elements of the inet maps ("list maps inet"):
+ * which ports have which IP-layer dispatch, and the group of ports with
+ * IP-layer chains only. A key is a port id, or a port id << 16 in the
+ * to-VM maps. */
+static void
+ip_groups_parse(NwfNftState *state, const char *listing)
+{
+    static const char *const maps[NWF_IP_FAMILY_LAST][NWF_IP_CHAIN_LAST] = {
+        { "from4", "to4", "host4" }, { "from6", "to6", "host6" },
+    };
+    g_autoptr(GHashTable) by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_auto(GStrv) lines = g_strsplit(listing, "\n", -1);
+    GHashTableIter iter;
+    gpointer value;
+    gint fam = -1, chain = -1;
+
+    g_hash_table_iter_init(&iter, state->ports);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        NwfNftPortState *port = value;
+        if (port->id)
+            g_hash_table_insert(by_id, GUINT_TO_POINTER(port->id), port);
+    }
+    for (char **l = lines; *l; l++) {
+        const char *p = *l;
+        if (g_str_has_prefix(p, "table ")) {
+            fam = chain = -1;
+            if (strcmp(p, "table inet " NWF_NFT_TABLE_NAME " {") != 0)
+                fam = -2;
+            continue;
+        }
+        if (fam == -2)
+            continue;
+        if (g_str_has_prefix(p, "\tmap ")) {
+            fam = chain = -1;
+            for (guint f = 0; f < NWF_IP_FAMILY_LAST; f++) {
+                for (guint c = 0; c < NWF_IP_CHAIN_LAST; c++) {
+                    g_autofree char *head = g_strdup_printf("\tmap %s {", maps[f][c]);
+                    if (strcmp(p, head) == 0) {
+                        fam = (gint)f;
+                        chain = (gint)c;
+                    }
+                }
+            }
+            continue;
+        }
+        if (fam < 0)
+            continue;
+        while ((p = strstr(p, " : jump "))) {
+            const char *start = p;
+            guint64 key;
+            NwfNftPortState *port;
+            while (start > *l && start[-1] != ' ' && start[-1] != '{' && start[-1] != '\t')
+                start--;
+            key = g_ascii_strtoull(start, NULL, 0);
+            port = g_hash_table_lookup(by_id, GUINT_TO_POINTER((guint)(key > NWF_NFT_PORT_ID_MAX
+                                                                           ? key >> 16 : key)));
+            p += strlen(" : jump ");
+            if (!port)
+                continue;
+            port->ip_dispatch[fam][chain] = TRUE;
+            if (g_str_has_prefix(p, NWF_NFT_GROUP_PREFIX))
+                port_group_note(state, port, p);
         }
     }
 }
@@ -240,6 +393,27 @@ nwf_nft_state_load(struct nft_ctx *ctx, GError **error)
         if (!nwf_nft_run(ctx, "list sets bridge", "list our sets", &sets, error))
             return NULL;
         sets_parse(state, sets);
+        for (guint m = 0; m < 2; m++) {
+            g_autofree char *dispatch = NULL;
+            if (!nwf_nft_run(ctx, m ? "list map bridge " NWF_NFT_TABLE_NAME " eth_in"
+                                    : "list map bridge " NWF_NFT_TABLE_NAME " eth_out",
+                             "list the port dispatch", &dispatch, error))
+                return NULL;
+            groups_parse(state, m ? NWF_ETH_VM_IN : NWF_ETH_VM_OUT, dispatch);
+        }
+        {
+            g_autofree char *marks = NULL;
+            if (!nwf_nft_run(ctx, "list map bridge " NWF_NFT_TABLE_NAME " mark_to",
+                             "list the port marks", &marks, error))
+                return NULL;
+            marks_parse(state, marks);
+        }
+        if (have[NWF_NFT_INET]) {
+            g_autofree char *maps = NULL;
+            if (!nwf_nft_run(ctx, "list maps inet", "list the IP-layer dispatch", &maps, error))
+                return NULL;
+            ip_groups_parse(state, maps);
+        }
         /* absent in tables made before digests existed: then no digests */
         if (nwf_nft_run(ctx, "list set bridge " NWF_NFT_TABLE_NAME " port_digests",
                         "list the port digests", &digests, NULL))
@@ -249,6 +423,8 @@ nwf_nft_state_load(struct nft_ctx *ctx, GError **error)
     if (!state->tables && (have[NWF_NFT_BRIDGE] || have[NWF_NFT_INET])) {
         /* half a skeleton (someone deleted one table): start over */
         g_hash_table_remove_all(state->ports);
+        g_hash_table_remove_all(state->groups);
+        g_hash_table_remove_all(state->sets);
         if (have[NWF_NFT_BRIDGE] &&
             !nwf_nft_run(ctx, "delete table bridge " NWF_NFT_TABLE_NAME,
                          "remove an incomplete table", NULL, error))

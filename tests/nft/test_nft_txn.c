@@ -13,6 +13,7 @@
 
 #include "nwfilter/backend.h"
 #include "nwfilter/backend_nft.h"
+#include "nwfilter/backend_nft_private.h"
 #include "util/nwf_error.h"
 
 static struct nft_ctx *probe_ctx;   /* a second client, to look and to meddle */
@@ -130,11 +131,11 @@ test_all_or_nothing(void)
     g_assert_true(commit(backend, &first, &error));
     before = ruleset();
     g_assert_false(commit(backend, &bad, &error));
-    g_assert_error(error, NWF_ERROR, NWF_ERR_INTERNAL_ERROR);
+    g_assert_error(error, NWF_FIREWALL_ERROR, NWF_ERR_INTERNAL_ERROR);
     after = ruleset();
     g_assert_cmpstr(before, ==, after);
-    g_assert_nonnull(strstr(after, "vnet2/out"));
-    g_assert_null(strstr(after, "vnet0/"));
+    g_assert_nonnull(strstr(after, "\"vnet2\" : jump " NWF_NFT_GROUP_PREFIX));
+    g_assert_null(strstr(after, "\"vnet0\""));
     backend->ops->free(backend);
 }
 
@@ -158,7 +159,8 @@ test_last_change_wins(void)
     backend->ops->free(backend);
 }
 
-/* Someone deleted a chain of ours: the next change re-reads and succeeds. */
+/* Someone deleted a dispatch element of ours: the next change (which would
+ * delete it) fails, re-reads and succeeds. */
 static void
 test_stale_state_retried(void)
 {
@@ -172,14 +174,12 @@ test_stale_state_retried(void)
 
     reset();
     g_assert_true(commit(backend, &first, &error));
-    g_free(nft_text("delete element inet nwfilter from4 { 0x00000001 }\n"
-                    "flush chain inet nwfilter vnet0/from4\n"
-                    "delete chain inet nwfilter vnet0/from4"));
+    g_free(nft_text("delete element inet nwfilter from4 { 0x00000001 }"));
     g_assert_true(commit(backend, &second, &error));
     g_assert_no_error(error);
     text = ruleset();
     g_assert_nonnull(strstr(text, "tcp dport 23 drop"));
-    g_assert_nonnull(strstr(text, "0x00000001 : jump vnet0/from4"));
+    g_assert_nonnull(strstr(text, "0x00000001 : jump " NWF_NFT_GROUP_PREFIX));
     backend->ops->free(backend);
 }
 
@@ -233,7 +233,7 @@ test_state_read_back(void)
     g_assert_true(commit(second, &drop, &error));
     text = ruleset();
     g_assert_null(strstr(text, "vnet0"));
-    g_assert_nonnull(strstr(text, "vnet1/out"));
+    g_assert_nonnull(strstr(text, "\"vnet1\" : jump " NWF_NFT_GROUP_PREFIX));
     second->ops->free(second);
 }
 
@@ -264,9 +264,7 @@ test_port_matches(void)
     g_assert_true(second->ops->port_matches(second, other, &matches, &error));
     g_assert_false(matches);
     second->ops->free(second);
-    g_free(nft_text("delete element bridge nwfilter eth_out { \"vnet0\" }\n"
-                    "flush chain bridge nwfilter vnet0/out\n"
-                    "delete chain bridge nwfilter vnet0/out"));
+    g_free(nft_text("delete element bridge nwfilter eth_out { \"vnet0\" }"));
     second = backend_new();
     g_assert_true(second->ops->port_matches(second, v1, &matches, &error));
     g_assert_false(matches);
@@ -290,15 +288,25 @@ program_ips(const char *ifname, const char *const *ips)
     return p;
 }
 
-/* The chain with rule handles: equal before and after a change only when
- * the change left every rule in place. */
+/* The VM-out root chain port IFNAME dispatches to, with rule handles:
+ * equal before and after a change only when the change left every rule in
+ * place. */
 static char *
-chain_with_handles(void)
+chain_with_handles(const char *ifname)
 {
+    g_autofree char *map = nft_text("list map bridge nwfilter eth_out");
+    g_autofree char *key = g_strdup_printf("\"%s\" : jump ", ifname);
+    const char *at = strstr(map, key);
+    g_autofree char *chain = NULL;
+    g_autofree char *cmd = NULL;
     char *text;
 
+    g_assert_nonnull(at);
+    at += strlen(key);
+    chain = g_strndup(at, strcspn(at, " ,\n}"));
+    cmd = g_strdup_printf("list chain bridge nwfilter %s", chain);
     nft_ctx_output_set_flags(probe_ctx, NFT_CTX_OUTPUT_HANDLE);
-    text = nft_text("list chain bridge nwfilter vnet0/out");
+    text = nft_text(cmd);
     nft_ctx_output_set_flags(probe_ctx, 0);
     return text;
 }
@@ -313,42 +321,49 @@ count_of(const char *text, const char *needle)
     return n;
 }
 
-/* Values of variables live in per-port sets: a change of address, or of the
- * number of addresses, rewrites set elements only (the rules keep their
- * handles), also from a backend that read the state back from the kernel;
- * removing the port removes its sets. */
+/* Values of variables live in value sets keyed by port, so ports of the same
+ * shape share their chains; a change of address, or of the number of
+ * addresses, rewrites elements only (the rules keep their handles), also
+ * from a backend that read the state back from the kernel; the last port
+ * leaving takes the shared chains and its elements with it. */
 static void
 test_address_change_is_element_update(void)
 {
     static const char *const one[] = { "10.0.0.5", NULL };
     static const char *const two[] = { "10.0.0.6", "10.0.0.7", NULL };
     static const char *const three[] = { "10.0.0.8", NULL };
+    static const char *const other[] = { "10.0.0.9", NULL };
     g_autoptr(NwfRuleProgram) v1 = program_ips("vnet0", one);
     g_autoptr(NwfRuleProgram) v2 = program_ips("vnet0", two);
     g_autoptr(NwfRuleProgram) v3 = program_ips("vnet0", three);
+    g_autoptr(NwfRuleProgram) w = program_ips("vnet1", other);
     NwfBackend *backend = backend_new();
     g_autoptr(GError) error = NULL;
-    g_autofree char *chain1 = NULL, *chain2 = NULL, *chain3 = NULL;
-    g_autofree char *set1 = NULL, *set2 = NULL, *set3 = NULL, *sets = NULL;
-    Change c1 = { .set = { v1 } }, c2 = { .set = { v2 } }, c3 = { .set = { v3 } };
-    Change gone = { .remove = { "vnet0" } };
+    g_autofree char *chain1 = NULL, *chain2 = NULL, *chain3 = NULL, *chainw = NULL;
+    g_autofree char *set1 = NULL, *set2 = NULL, *set3 = NULL, *left = NULL, *gone_text = NULL;
+    Change c1 = { .set = { v1, w } }, c2 = { .set = { v2 } }, c3 = { .set = { v3 } };
+    Change drop0 = { .remove = { "vnet0" } }, drop1 = { .remove = { "vnet1" } };
     gboolean matches = FALSE;
 
     reset();
     g_assert_true(commit(backend, &c1, &error));
     g_assert_no_error(error);
-    chain1 = chain_with_handles();
-    g_assert_cmpuint(count_of(chain1, "ip saddr @vnet0/v0 return"), ==, 1);
-    set1 = nft_text("list set bridge nwfilter vnet0/v0");
-    g_assert_nonnull(strstr(set1, "10.0.0.5"));
+    chain1 = chain_with_handles("vnet0");
+    chainw = chain_with_handles("vnet1");
+    g_assert_cmpstr(chain1, ==, chainw);
+    g_assert_cmpuint(count_of(chain1, "iifname . ip saddr @v/out/ip_saddr/0 return"), ==, 1);
+    set1 = nft_text("list set bridge nwfilter v/out/ip_saddr/0");
+    g_assert_nonnull(strstr(set1, "\"vnet0\" . 10.0.0.5"));
+    g_assert_nonnull(strstr(set1, "\"vnet1\" . 10.0.0.9"));
 
     g_assert_true(commit(backend, &c2, &error));
-    chain2 = chain_with_handles();
+    chain2 = chain_with_handles("vnet0");
     g_assert_cmpstr(chain2, ==, chain1);
-    set2 = nft_text("list set bridge nwfilter vnet0/v0");
+    set2 = nft_text("list set bridge nwfilter v/out/ip_saddr/0");
     g_assert_null(strstr(set2, "10.0.0.5"));
-    g_assert_nonnull(strstr(set2, "10.0.0.6"));
-    g_assert_nonnull(strstr(set2, "10.0.0.7"));
+    g_assert_nonnull(strstr(set2, "\"vnet0\" . 10.0.0.6"));
+    g_assert_nonnull(strstr(set2, "\"vnet0\" . 10.0.0.7"));
+    g_assert_nonnull(strstr(set2, "\"vnet1\" . 10.0.0.9"));
     backend->ops->free(backend);
 
     backend = backend_new();
@@ -357,17 +372,22 @@ test_address_change_is_element_update(void)
     g_assert_true(backend->ops->port_matches(backend, v3, &matches, &error));
     g_assert_false(matches);
     g_assert_true(commit(backend, &c3, &error));
-    chain3 = chain_with_handles();
+    chain3 = chain_with_handles("vnet0");
     g_assert_cmpstr(chain3, ==, chain1);
-    set3 = nft_text("list set bridge nwfilter vnet0/v0");
-    g_assert_nonnull(strstr(set3, "10.0.0.8"));
+    set3 = nft_text("list set bridge nwfilter v/out/ip_saddr/0");
+    g_assert_nonnull(strstr(set3, "\"vnet0\" . 10.0.0.8"));
     g_assert_null(strstr(set3, "10.0.0.6"));
     g_assert_true(backend->ops->port_matches(backend, v3, &matches, &error));
     g_assert_true(matches);
 
-    g_assert_true(commit(backend, &gone, &error));
-    sets = nft_text("list sets bridge");
-    g_assert_null(strstr(sets, "vnet0/"));
+    /* the group stays while vnet1 uses it, and goes with it */
+    g_assert_true(commit(backend, &drop0, &error));
+    left = chain_with_handles("vnet1");
+    g_assert_cmpstr(left, ==, chain1);
+    g_assert_true(commit(backend, &drop1, &error));
+    gone_text = ruleset();
+    g_assert_null(strstr(gone_text, NWF_NFT_GROUP_PREFIX));
+    g_assert_null(strstr(gone_text, "\"vnet"));
     backend->ops->free(backend);
 }
 
