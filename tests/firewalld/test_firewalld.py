@@ -246,14 +246,15 @@ class Streams:
     """Probe streams VM -> peer (through vnet0) and peer -> VM (vnet1)."""
 
     def __init__(self, bed, tmp):
-        self.receivers = {}
+        self.receivers, self.senders = {}, []
         for ns in (bed.vm, bed.peer):
             out = os.path.join(tmp, "probes-" + ns)
             proc = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, PROBES, "recv",
                                      "eth0", out], stdout=subprocess.PIPE, text=True)
-            if proc.stdout.readline().strip() != "ready":
-                raise RuntimeError("probe receiver did not start in " + ns)
             self.receivers[out] = proc
+            if proc.stdout.readline().strip() != "ready":
+                self.stop()
+                raise RuntimeError("probe receiver did not start in " + ns)
         self.senders = [
             subprocess.Popen(["ip", "netns", "exec", bed.vm, sys.executable, PROBES, "send",
                               "eth0", "vm", nn.VM_MAC, nn.PEER_MAC, nn.VM_IP, nn.PEER_IP,
@@ -272,6 +273,8 @@ class Streams:
         for out, proc in self.receivers.items():
             proc.terminate()
             proc.wait()
+            if not os.path.exists(out):
+                continue
             with open(out) as f:
                 for line in f:
                     tag, _, sent, received = line.split()
