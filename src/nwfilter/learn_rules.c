@@ -95,23 +95,28 @@ build_basic(NwfRuleProgram *program, const char *mac, gboolean ipv6, GError **er
     return add(program, NWF_ETH_VM_OUT, rule_new(error, NWF_PROTO_NONE, NWF_ACTION_DROP, -1));
 }
 
-/* DHCP(v6) replies to the VM, once per server (or once for any server). */
+/* DHCP(v6) replies to the VM, per server (or once for any server): to its
+ * MAC, then to BROADCAST when given; libvirt's order. */
 static gboolean
-add_dhcp_replies(NwfRuleProgram *program, NwfProtocol proto, const char *dst_mac,
-                 const GPtrArray *servers, const char *sport, const char *dport, GError **error)
+add_dhcp_replies(NwfRuleProgram *program, NwfProtocol proto, const char *mac,
+                 const char *broadcast, const GPtrArray *servers, const char *sport,
+                 const char *dport, GError **error)
 {
     guint n = servers && servers->len ? servers->len : 1;
+    const char *dst_macs[] = { mac, broadcast };
 
     for (guint i = 0; i < n; i++) {
         const char *server = servers && servers->len ? g_ptr_array_index(servers, i) : NULL;
-        g_autoptr(NwfRuleInst) rule =
-            rule_new(error, proto, NWF_ACTION_ACCEPT, NWF_FIELD_DSTMACADDR, dst_mac,
-                     NWF_FIELD_PROTOCOL, "udp", NWF_FIELD_SRCPORTSTART, sport,
-                     NWF_FIELD_DSTPORTSTART, dport, -1);
+        for (guint m = 0; m < G_N_ELEMENTS(dst_macs) && dst_macs[m]; m++) {
+            g_autoptr(NwfRuleInst) rule =
+                rule_new(error, proto, NWF_ACTION_ACCEPT, NWF_FIELD_DSTMACADDR, dst_macs[m],
+                         NWF_FIELD_PROTOCOL, "udp", NWF_FIELD_SRCPORTSTART, sport,
+                         NWF_FIELD_DSTPORTSTART, dport, -1);
 
-        if (!rule || (server && !rule_set(rule, NWF_FIELD_SRCIPADDR, server, error)))
-            return FALSE;
-        add(program, NWF_ETH_VM_IN, g_steal_pointer(&rule));
+            if (!rule || (server && !rule_set(rule, NWF_FIELD_SRCIPADDR, server, error)))
+                return FALSE;
+            add(program, NWF_ETH_VM_IN, g_steal_pointer(&rule));
+        }
     }
     return TRUE;
 }
@@ -130,13 +135,13 @@ build_dhcp(NwfRuleProgram *program, const char *mac, gboolean ipv6, const GPtrAr
     if (!add(program, NWF_ETH_VM_OUT, rule_new(error, NWF_PROTO_NONE, NWF_ACTION_DROP, -1)))
         return FALSE;
 
-    if (!add_dhcp_replies(program, NWF_PROTO_IP, mac, servers, "67", "68", error) ||
-        !add_dhcp_replies(program, NWF_PROTO_IP, "ff:ff:ff:ff:ff:ff", servers, "67", "68", error))
+    if (!add_dhcp_replies(program, NWF_PROTO_IP, mac, "ff:ff:ff:ff:ff:ff", servers, "67", "68",
+                          error))
         return FALSE;
     if (ipv6) {
         /* Router advertisements and neighbour messages come from routers
          * and neighbours, not from the DHCPv6 server. */
-        if (!add_dhcp_replies(program, NWF_PROTO_IPV6, mac, servers6, "547", "546", error) ||
+        if (!add_dhcp_replies(program, NWF_PROTO_IPV6, mac, NULL, servers6, "547", "546", error) ||
             !add(program, NWF_ETH_VM_IN,
                  rule_new(error, NWF_PROTO_IPV6, NWF_ACTION_ACCEPT, NWF_FIELD_PROTOCOL, "icmpv6",
                           NWF_FIELD_ICMP_TYPE, "134", NWF_FIELD_ICMP_TYPEEND, "136", -1)))

@@ -72,9 +72,10 @@ static const RulesCase cases[] = {
     { "dhcp-servers", NWF_LEARN_RULES_DHCP, FALSE, "10.0.0.1,10.0.0.2", NULL,
       "out: ip srcmacaddr=52:54:00:12:34:56 protocol=udp srcportstart=68 dstportstart=67 -> accept\n"
       "out: all -> drop\n"
+      /* libvirt's order: per server, to the VM's MAC then broadcast */
       "in: ip dstmacaddr=52:54:00:12:34:56 srcipaddr=10.0.0.1 protocol=udp srcportstart=67 dstportstart=68 -> accept\n"
-      "in: ip dstmacaddr=52:54:00:12:34:56 srcipaddr=10.0.0.2 protocol=udp srcportstart=67 dstportstart=68 -> accept\n"
       "in: ip dstmacaddr=ff:ff:ff:ff:ff:ff srcipaddr=10.0.0.1 protocol=udp srcportstart=67 dstportstart=68 -> accept\n"
+      "in: ip dstmacaddr=52:54:00:12:34:56 srcipaddr=10.0.0.2 protocol=udp srcportstart=67 dstportstart=68 -> accept\n"
       "in: ip dstmacaddr=ff:ff:ff:ff:ff:ff srcipaddr=10.0.0.2 protocol=udp srcportstart=67 dstportstart=68 -> accept\n"
       "in: all -> drop\n" },
     { "dhcp-ipv6", NWF_LEARN_RULES_DHCP, TRUE, "10.0.0.1", "fe80::1",
