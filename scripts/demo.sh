@@ -134,9 +134,15 @@ spoof_ip=$(probe "spoofed source IP 10.10.0.99" 52:54:00:00:00:11 10.10.0.99)
 spoof_mac=$(probe "spoofed source MAC 52:54:00:de:ad:01" 52:54:00:de:ad:01 10.10.0.11)
 echo "genuine: $ok/5 delivered   spoofed IP: $spoof_ip/5 delivered   spoofed MAC: $spoof_mac/5 delivered"
 
-step "the kernel rules for vnet1 (first lines)"
+step "the kernel rules for vnet1 and vnet2"
 if [ "$backend" = nftables ]; then
-  ip netns exec "$host" nft list ruleset | grep -m 12 -i -e vnet1 -e table || true
+  # vnet1 and vnet2 share one group of chains; their addresses are set
+  # elements keyed by port
+  ip netns exec "$host" nft list map bridge nwfilter eth_out
+  group=$(ip netns exec "$host" nft list map bridge nwfilter eth_out |
+          grep -o '"vnet1" : jump [^ ,]*' | sed 's/.*jump //')
+  [ -z "$group" ] || ip netns exec "$host" nft list chain bridge nwfilter "${group%/out}/out/ipv4-ip"
+  ip netns exec "$host" nft list set bridge nwfilter v/out/ip_saddr/0 || true
 else
   ip netns exec "$host" ebtables -t nat -L | head -12
 fi
