@@ -28,6 +28,7 @@ and the tools it runs): on a loaded machine wall time is mostly waiting
 for a CPU, CPU time is not.
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -140,36 +141,101 @@ def private_libvirt_root(tmp):
         shutil.copy(os.path.join(STOCK, name), "/etc/libvirt/nwfilter/")
 
 
-def inner_libvirt(n, tmp):
+VIRSH = ("virsh", "-c", "qemu:///system")
+
+
+@contextlib.contextmanager
+def libvirt_daemon(tmp):
+    """libvirtd on private directories, answering; stopped on the way out."""
     private_libvirt_root(tmp)
-    make_ports(n)
     log = open(os.path.join(tmp, "libvirtd.log"), "w")
     daemon = subprocess.Popen(["libvirtd"], stdout=log, stderr=log)
     try:
         # libvirtd takes a while on a busy machine: wait until it answers
         deadline = time.time() + 300
-        while subprocess.run(["virsh", "-c", "qemu:///system", "nwfilter-list"],
-                             capture_output=True).returncode != 0:
+        while subprocess.run(VIRSH + ("nwfilter-list",), capture_output=True).returncode != 0:
             if time.time() > deadline or daemon.poll() is not None:
                 raise RuntimeError("libvirtd did not come up")
             time.sleep(0.5)
+        yield daemon
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+
+
+def ports_with_marker(marker):
+    """Ports whose final iptables chains (FI-, FO-, HI-; libvirt builds new
+    rules in lower-case chains and renames them when done) hold MARKER."""
+    text = sh("iptables-save", "-t", "filter").stdout
+    return {m.group(1) for m in re.finditer(r"^-A [FH][IO]-(\S+) .*%s" % re.escape(marker),
+                                            text, re.M)}
+
+
+def libvirt_redefine(daemon, xml_path, n, tmp):
+    """Redefine clean-traffic from XML_PATH (its uuid taken from libvirtd,
+    which refuses a same-name filter with another uuid), then wait until
+    the final chains of all N ports hold the new rule. Returns (seconds
+    until virsh returned, ports holding the rule then, seconds until all
+    did, CPU seconds)."""
+    uuid = re.search(r"<uuid>([^<]+)</uuid>",
+                     sh(*VIRSH, "nwfilter-dumpxml", "clean-traffic").stdout).group(1)
+    with open(xml_path) as f:
+        xml = f.read()
+    path = os.path.join(tmp, "redefined.xml")
+    with open(path, "w") as f:
+        f.write(re.sub(r"^(<filter[^>]*>)", r"\1\n  <uuid>%s</uuid>" % uuid, xml, count=1))
+    # the rule the redefinition adds is the filter's only UDP port match
+    marker = "--dport %s" % re.search(r"dstportstart='(\d+)'", xml).group(1)
+    if ports_with_marker(marker):
+        raise RuntimeError("a port holds the redefinition's rule before the redefinition")
+    c0, d0, t0 = children_cpu(), process_cpu(daemon.pid), time.perf_counter()
+    sh(*VIRSH, "nwfilter-define", path)
+    returned = time.perf_counter() - t0
+    at_return = len(ports_with_marker(marker))
+    while len(ports_with_marker(marker)) < n:
+        if time.perf_counter() - t0 > 3600:
+            raise RuntimeError("libvirt never applied the redefined filter to all ports")
+        time.sleep(0.05)
+    applied = time.perf_counter() - t0
+    cpu = children_cpu() - c0 + process_cpu(daemon.pid) - d0
+    return returned, at_return, max(applied, returned), cpu
+
+
+def inner_libvirt(n, tmp, redefined=None):
+    """libvirtd creates N bindings one by one; with REDEFINED (a filter XML
+    file) it then redefines clean-traffic with it and deletes the bindings
+    one by one."""
+    make_ports(n)
+    with libvirt_daemon(tmp) as daemon:
         times, cpu = [], []
         for i in range(n):
             path = os.path.join(tmp, "b%d.xml" % i)
             with open(path, "w") as f:
                 f.write(binding_xml(i))
             c0, d0, t0 = children_cpu(), process_cpu(daemon.pid), time.perf_counter()
-            sh("virsh", "-c", "qemu:///system", "nwfilter-binding-create", path)
+            sh(*VIRSH, "nwfilter-binding-create", path)
             times.append(time.perf_counter() - t0)
             cpu.append(children_cpu() - c0 + process_cpu(daemon.pid) - d0)
-        return {"times": times, "cpu": cpu, "rules": kernel_rules()}
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=30)
+        result = {"times": times, "cpu": cpu, "rules": kernel_rules()}
+        if not redefined:
+            return result
+        returned, at_return, applied, redefine_cpu = libvirt_redefine(daemon, redefined, n, tmp)
+        result["redefine"] = {"returned": returned, "ports_at_return": at_return,
+                              "applied": applied, "cpu": redefine_cpu}
+        c0, d0, t0 = children_cpu(), process_cpu(daemon.pid), time.perf_counter()
+        for i in range(n):
+            sh(*VIRSH, "nwfilter-binding-delete", "vnb%d" % i)
+        result["delete"] = {"time": time.perf_counter() - t0,
+                            "cpu": children_cpu() - c0 + process_cpu(daemon.pid) - d0,
+                            "rules_left": len([l for l in kernel_rules() if "vnb" in l])}
+        return result
 
 
-def run_inner(kind, n, tool):
+def run_inner(kind, n, tool, redefined=None):
+    """One measurement in fresh namespaces; REDEFINED: see inner_libvirt."""
     args = [sys.executable, os.path.abspath(__file__), "--inner", kind, "--tool", tool, str(n)]
+    if redefined:
+        args += ["--redefined", redefined]
     prefix = ["unshare", "-n"] if kind != "libvirt" else ["unshare", "-m", "-n",
                                                           "--propagation", "private"]
     proc = subprocess.run(prefix + args, capture_output=True, text=True, timeout=7200)
@@ -185,6 +251,8 @@ def main():
     ap.add_argument("--tool", default=os.path.join(SOURCE, "build", "tools", "nwfilter"))
     ap.add_argument("--baseline", help="another nwfilter binary, measured one-by-one too")
     ap.add_argument("--inner", choices=["ours", "ours-batch", "libvirt"])
+    ap.add_argument("--redefined", help="with --inner libvirt: also redefine clean-traffic "
+                    "with this file, then delete the bindings")
     args = ap.parse_args()
 
     if args.inner:
@@ -195,7 +263,7 @@ def main():
             elif args.inner == "ours-batch":
                 result = inner_ours_batch(args.ports[0], args.tool, tmp)
             else:
-                result = inner_libvirt(args.ports[0], tmp)
+                result = inner_libvirt(args.ports[0], tmp, args.redefined)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         print(json.dumps(result))

@@ -1,15 +1,25 @@
 /* Benchmark (not a test): N bindings of clean-traffic (each with its own MAC
- * and IP) created one transaction each, all redefined in one transaction
- * (the filter gains a rule, as after a filter redefinition), then deleted one
- * transaction each; per backend, side by side, for N = 10, 100, 1000. The
- * floor: the same final nftables ruleset loaded in one go by `nft -f` and by
- * libnftables in-process. Runs in a private network namespace of its own
- * (unshare), so the host's firewall is never touched. Needs root.
+ * and IP) created one transaction each, then clean-traffic is redefined with
+ * one more rule and every binding recompiled and committed in one
+ * transaction, then all deleted one transaction each; per backend, side by
+ * side, for N = 10, 100, 1000. The floor: the same final nftables ruleset
+ * loaded in one go by `nft -f` and by libnftables in-process. Runs in a
+ * private network namespace of its own (unshare), so the host's firewall is
+ * never touched. Needs root. CPU figures are this process plus the tools it
+ * ran (ebiptables runs ebtables/iptables): on a shared machine wall time is
+ * partly waiting for a CPU.
  *
- *   bench_nft [N...]      (default: 10 100 1000)
- *   bench_nft --here N    install N bindings (ports dummyK, with an IP-layer
- *                         rule) in the current network namespace in one
- *                         transaction and exit: for bench_nft_datapath.py */
+ *   bench_nft [--ebiptables-max M] [--machine] [N...]   (default N: 10 100 1000)
+ *       --ebiptables-max M   ebiptables only for N <= M (default 100: it
+ *                            takes ~0.1-0.2 s per port)
+ *       --machine            one line per figure, "result SIDE N PHASE WALL
+ *                            CPU": for bench_compare.py
+ *   bench_nft --here N       install N bindings (ports dummyK, with an
+ *                            IP-layer rule) in the current network namespace
+ *                            in one transaction and exit: for
+ *                            bench_nft_datapath.py
+ *   bench_nft --redefined-xml   print the redefined clean-traffic (so every
+ *                            side of bench_compare.py redefines the same) */
 #include "config.h"
 
 #include <sched.h>
@@ -25,7 +35,13 @@
 #include "nwfilter/backend_nft_private.h"
 #include "nwfilter/compile.h"
 
-static GHashTable *filters;          /* name -> NwfFilterDef* (stock + changed) */
+static GHashTable *filters;          /* name -> NwfFilterDef* */
+static gboolean machine;             /* --machine: "result ..." lines only */
+
+/* What the redefinition adds to clean-traffic: an IP-layer rule, so both
+ * layers of every port change */
+#define BENCH_EXTRA_RULE \
+    "  <rule action='drop' direction='out' priority='100'><udp dstportstart='9999'/></rule>\n"
 
 static const NwfFilterDef *
 lookup(const char *name, gpointer data)
@@ -48,11 +64,37 @@ filters_load(void)
         if (def)
             g_hash_table_insert(filters, g_strdup(def->name), def);
     }
-    /* the redefined filter: clean-traffic plus one rule */
-    g_hash_table_insert(filters, g_strdup("bench-redefined"), nwf_filter_def_parse_string(
-        "<filter name='bench-redefined' chain='root'><filterref filter='clean-traffic'/>"
-        "<rule action='drop' direction='out' priority='100'><udp dstportstart='9999'/></rule>"
-        "</filter>", -1, NULL));
+}
+
+/* The stock clean-traffic with BENCH_EXTRA_RULE as its last rule. */
+static char *
+redefined_xml(void)
+{
+    g_autofree char *path = g_build_filename(NWF_SOURCE_STOCK_FILTER_DIR, "clean-traffic.xml",
+                                             NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(GError) error = NULL;
+    char *end;
+
+    if (!g_file_get_contents(path, &text, NULL, &error))
+        g_error("%s", error->message);
+    end = strstr(text, "</filter>");
+    g_assert_nonnull(end);
+    *end = '\0';
+    return g_strconcat(text, BENCH_EXTRA_RULE, "</filter>\n", NULL);
+}
+
+/* From now on clean-traffic means the redefined one. */
+static void
+filters_redefine(void)
+{
+    g_autofree char *xml = redefined_xml();
+    g_autoptr(GError) error = NULL;
+    NwfFilterDef *def = nwf_filter_def_parse_string(xml, -1, &error);
+
+    if (!def)
+        g_error("redefined clean-traffic: %s", error->message);
+    g_hash_table_insert(filters, g_strdup(def->name), def);
 }
 
 static GPtrArray *
@@ -86,16 +128,32 @@ now(void)
     return g_get_monotonic_time() / 1e6;
 }
 
-/* CPU seconds of this process (user, system): the machine may be shared,
- * so wall time alone can mislead */
-static void
-cpu(double *user, double *sys)
+/* CPU seconds of this process and of the tools it ran and waited for */
+static double
+cpu(void)
 {
-    struct rusage ru;
+    struct rusage self, children;
 
-    getrusage(RUSAGE_SELF, &ru);
-    *user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-    *sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    return self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6 +
+           self.ru_stime.tv_sec + self.ru_stime.tv_usec / 1e6 +
+           children.ru_utime.tv_sec + children.ru_utime.tv_usec / 1e6 +
+           children.ru_stime.tv_sec + children.ru_stime.tv_usec / 1e6;
+}
+
+/* One figure: PHASE of SIDE took WALL seconds (CPU seconds of CPU) for N
+ * ports; NOTE says how it was done. */
+static void
+report(const char *side, guint n, const char *phase, double wall, double cpu_s,
+       const char *note)
+{
+    if (machine)
+        printf("result %s %u %s %.6f %.6f\n", side, n, phase, wall, cpu_s);
+    else
+        printf("  %-12s %-8s %8.3f s wall (%8.3f ms/port), cpu %.3f s  %s\n", side, phase,
+               wall, 1000 * wall / n, cpu_s, note);
+    fflush(stdout);
 }
 
 static gboolean
@@ -127,43 +185,32 @@ bench_backend(const char *name, guint n, GPtrArray *before, GPtrArray *after)
 {
     g_autoptr(GError) error = NULL;
     NwfBackend *backend = nwf_backend_new_by_name(name, &error);
-    double t0, create, redefine, del, u0, s0, u1, s1;
+    double t0, c0;
 
     if (!backend) {
-        printf("  %-12s unavailable: %s\n", name, error->message);
+        g_printerr("%s unavailable: %s\n", name, error->message);
         return;
     }
-    cpu(&u0, &s0);
+    c0 = cpu();
     t0 = now();
     for (guint i = 0; i < n; i++) {
         if (!commit_ports(backend, before, i, i + 1, FALSE))
             goto out;
     }
-    create = now() - t0;
-    cpu(&u1, &s1);
-    printf("  %-12s create   %8.3f s wall (%7.3f ms/port), cpu user %.3f s sys %.3f s\n",
-           name, create, 1000 * create / n, u1 - u0, s1 - s0);
-    fflush(stdout);
-    cpu(&u0, &s0);
+    report(name, n, "create", now() - t0, cpu() - c0, "(one transaction per port)");
+    c0 = cpu();
     t0 = now();
     if (!commit_ports(backend, after, 0, n, FALSE))
         goto out;
-    redefine = now() - t0;
-    cpu(&u1, &s1);
-    printf("  %-12s redefine %8.3f s wall (one transaction), cpu user %.3f s sys %.3f s\n",
-           name, redefine, u1 - u0, s1 - s0);
-    fflush(stdout);
-    cpu(&u0, &s0);
+    report(name, n, "redefine", now() - t0, cpu() - c0,
+           "(all ports in one transaction; compiling them is extra, see compile)");
+    c0 = cpu();
     t0 = now();
     for (guint i = 0; i < n; i++) {
         if (!commit_ports(backend, after, i, i + 1, TRUE))
             goto out;
     }
-    del = now() - t0;
-    cpu(&u1, &s1);
-    printf("  %-12s delete   %8.3f s wall (%7.3f ms/port), cpu user %.3f s sys %.3f s\n",
-           name, del, 1000 * del / n, u1 - u0, s1 - s0);
-    fflush(stdout);
+    report(name, n, "delete", now() - t0, cpu() - c0, "(one transaction per port)");
 out:
     backend->ops->free(backend);
 }
@@ -174,9 +221,10 @@ bench_floor(guint n, GPtrArray *after)
 {
     g_autoptr(GString) script = g_string_new(NULL);
     g_autofree char *path = NULL;
+    g_autofree char *note = NULL;
     g_autoptr(GError) error = NULL;
     struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    double t0, exec_time, lib_time;
+    double t0, c0, exec_time, exec_cpu;
     int fd, status = 0;
     guint lines = 0;
 
@@ -194,10 +242,13 @@ bench_floor(guint n, GPtrArray *after)
     g_assert_cmpint(fd, >=, 0);
     close(fd);
     g_assert_true(g_file_set_contents(path, script->str, script->len, &error));
+    for (const char *p = script->str; *p; p++)
+        lines += *p == '\n';
 
     nft_ctx_buffer_output(ctx);
     nft_ctx_buffer_error(ctx);
     nft_run_cmd_from_buffer(ctx, "flush ruleset");
+    c0 = cpu();
     t0 = now();
     {
         const char *argv[] = { "nft", "-f", path, NULL };
@@ -208,66 +259,113 @@ bench_floor(guint n, GPtrArray *after)
             g_printerr("nft -f: %s\n", err ? err : error->message);
     }
     exec_time = now() - t0;
+    exec_cpu = cpu() - c0;
+    note = g_strdup_printf("(nft -f of the final ruleset, %u lines)", lines);
+    report("floor", n, "nft-f", exec_time, exec_cpu, note);
     nft_run_cmd_from_buffer(ctx, "flush ruleset");
+    c0 = cpu();
     t0 = now();
     if (nft_run_cmd_from_buffer(ctx, script->str) != 0)
         g_printerr("libnftables: %s\n", nft_ctx_get_error_buffer(ctx));
-    lib_time = now() - t0;
+    report("floor", n, "libnft", now() - t0, cpu() - c0,
+           "(the same text through libnftables in-process)");
     nft_run_cmd_from_buffer(ctx, "flush ruleset");
     nft_ctx_free(ctx);
-    for (const char *p = script->str; *p; p++)
-        lines += *p == '\n';
     unlink(path);
-    printf("  %-12s nft -f of the final ruleset %7.3f s; same text through libnftables "
-           "%7.3f s (%u lines)\n", "floor", exec_time, lib_time,
-           lines);
+}
+
+/* --here N */
+static int
+install_here(gint n)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) programs = NULL;
+    NwfBackend *backend = nwf_backend_new_by_name("nftables", &error);
+    gboolean ok;
+
+    if (!backend) {
+        g_printerr("%s\n", error->message);
+        return 1;
+    }
+    filters_load();
+    filters_redefine();
+    programs = programs_compile((guint)n, "clean-traffic", "dummy");
+    ok = commit_ports(backend, programs, 0, (guint)n, FALSE);
+    backend->ops->free(backend);
+    g_hash_table_unref(filters);
+    return ok ? 0 : 1;
 }
 
 int
 main(int argc, char **argv)
 {
     static const guint defaults[] = { 10, 100, 1000 };
+    gint here = 0, ebiptables_max = 100;
+    gboolean print_redefined = FALSE;
+    GOptionEntry entries[] = {
+        { "here", 0, 0, G_OPTION_ARG_INT, &here, "install N bindings here and exit", "N" },
+        { "ebiptables-max", 0, 0, G_OPTION_ARG_INT, &ebiptables_max,
+          "measure ebiptables only for N <= M", "M" },
+        { "machine", 0, 0, G_OPTION_ARG_NONE, &machine, "one 'result' line per figure", NULL },
+        { "redefined-xml", 0, 0, G_OPTION_ARG_NONE, &print_redefined,
+          "print the redefined clean-traffic and exit", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) options = g_option_context_new("[N...]");
     g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autoptr(GError) error = NULL;
 
-    if (argc == 3 && strcmp(argv[1], "--here") == 0) {
-        guint n = (guint)g_ascii_strtoull(argv[2], NULL, 10);
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GPtrArray) programs = NULL;
-        NwfBackend *backend = nwf_backend_new_by_name("nftables", &error);
-        gboolean ok;
-        if (!backend) {
-            g_printerr("%s\n", error->message);
-            return 1;
-        }
-        filters_load();
-        programs = programs_compile(n, "bench-redefined", "dummy");
-        ok = commit_ports(backend, programs, 0, n, FALSE);
-        backend->ops->free(backend);
-        g_hash_table_unref(filters);
-        return ok ? 0 : 1;
+    g_option_context_add_main_entries(options, entries, NULL);
+    if (!g_option_context_parse(options, &argc, &argv, &error)) {
+        g_printerr("bench_nft: %s\n", error->message);
+        return 2;
     }
+    if (print_redefined) {
+        g_autofree char *xml = redefined_xml();
+        fputs(xml, stdout);
+        return 0;
+    }
+    if (here > 0)
+        return install_here(here);
     if (unshare(CLONE_NEWNET) != 0) {
         perror("unshare(CLONE_NEWNET) (needs root)");
         return 2;
     }
     for (int i = 1; i < argc; i++) {
         guint n = (guint)g_ascii_strtoull(argv[i], NULL, 10);
+        if (n == 0) {
+            g_printerr("bench_nft: '%s' is not a number of ports\n", argv[i]);
+            return 2;
+        }
         g_array_append_val(sizes, n);
     }
     if (sizes->len == 0)
         g_array_append_vals(sizes, defaults, G_N_ELEMENTS(defaults));
     filters_load();
-    printf("bench_nft: clean-traffic bindings, private network namespace\n");
+    if (!machine)
+        printf("bench_nft: clean-traffic bindings, private network namespace\n");
     for (guint s = 0; s < sizes->len; s++) {
         guint n = g_array_index(sizes, guint, s);
         g_autoptr(GPtrArray) before = programs_compile(n, "clean-traffic", "vnet");
-        g_autoptr(GPtrArray) after = programs_compile(n, "bench-redefined", "vnet");
-        printf("N = %u (%u rules per port)\n", n,
-               nwf_rule_program_count_rules(g_ptr_array_index(after, 0)));
+        g_autoptr(GPtrArray) after = NULL;
+        double t0 = now(), c0 = cpu();
+
+        /* the redefinition recompiles every binding, as the driver does */
+        filters_redefine();
+        after = programs_compile(n, "clean-traffic", "vnet");
+        if (!machine)
+            printf("N = %u (%u rules per port before, %u after the redefinition)\n", n,
+                   nwf_rule_program_count_rules(g_ptr_array_index(before, 0)),
+                   nwf_rule_program_count_rules(g_ptr_array_index(after, 0)));
+        report("compile", n, "redefine", now() - t0, cpu() - c0,
+               "(recompiling every binding for the redefined filter)");
         bench_backend("nftables", n, before, after);
-        if (n <= 100)
+        if (n <= (guint)ebiptables_max)
             bench_backend("ebiptables", n, before, after);
         bench_floor(n, after);
+        /* back to the stock filter for the next N */
+        g_hash_table_unref(filters);
+        filters_load();
     }
     g_hash_table_unref(filters);
     return 0;
