@@ -29,12 +29,17 @@ VM_IP, PEER_IP, FAR_IP = "10.0.0.2", "10.0.0.3", "10.0.0.50"
 HOST_MAC = "02:00:00:00:00:fe"    # given to br0
 VM_IP6, PEER_IP6, HOST_IP6 = "fd00::2", "fd00::3", "fd00::fe"
 HOST_PORTS = (7777, 7778)
+# seconds an exchange waits on after the frames that must arrive did
+GRACE = 0.2
 
 
 def scapy_python():
+    # finding the package, not importing it: an import of scapy.all costs
+    # a second of CPU, and the agents import it anyway (a broken scapy then
+    # fails the test instead of skipping it)
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('scapy') is None)"
     for cand in (os.environ.get("NWF_PROBE_PYTHON"), "/usr/bin/python3", sys.executable):
-        if cand and subprocess.run([cand, "-c", "import scapy.all"],
-                                   capture_output=True).returncode == 0:
+        if cand and subprocess.run([cand, "-c", probe], capture_output=True).returncode == 0:
             return cand
     return None
 
@@ -215,15 +220,30 @@ class Bed:
     def flush_conntrack(self):
         run("conntrack", "-F", check=False, ns=self.br)
 
-    def exchange(self, steps, settle=0.6):
+    def exchange(self, steps, settle=0.6, arrive=None):
         """STEPS: [(sender, [frame, ...]), ...] sent in order. Returns
-        {"vm": set, "peer": set, "host": set} of what each side received."""
+        {"vm": set, "peer": set, "host": set} of what each side received
+        within SETTLE seconds. ARRIVE: {receiver: [item, ...]} that must
+        arrive; once all have, the wait ends GRACE later instead (what was
+        sent is then through the bridge, and frames that should have been
+        dropped have had the same time to show up), and if they have not
+        it lasts up to SETTLE + 1 s, so a loaded machine does not lose them.
+        """
         for agent in self.agents.values():
+            # returns once the sniffer's socket is open
             agent.call(op="start")
-        time.sleep(0.1)
         for who, frames in steps:
             self.agents[who].call(op="send", frames=frames)
-        time.sleep(settle)
+        if arrive:
+            deadline = time.monotonic() + settle + 1.0
+            while time.monotonic() < deadline:
+                if all(set(items) <= set(self.agents[who].call(op="peek")["seen"])
+                       for who, items in arrive.items()):
+                    time.sleep(GRACE)
+                    break
+                time.sleep(0.02)
+        else:
+            time.sleep(settle)
         return {who: set(agent.call(op="collect")["seen"])
                 for who, agent in self.agents.items()}
 
@@ -542,7 +562,9 @@ def run_cases(bed, backend, tap, cases=CASES):
             tap.ok(False, "%s: %s" % (backend, case["name"]), proc.stderr)
             continue
         bed.flush_conntrack()
-        seen = bed.exchange(case["steps"])
+        seen = bed.exchange(case["steps"], arrive={
+            who: [tag + ":0" for tag in want.get("pass", [])]
+            for who, want in case["expect"].items() if want.get("pass")})
         problems = []
         for who, want in case["expect"].items():
             for tag in want.get("pass", []):
@@ -659,6 +681,9 @@ def agent_main(iface):
                 for spec in cmd["frames"]:
                     for n in range(spec.get("count", 1)):
                         sendp(build(spec, n), iface=iface)
+            elif op == "peek":
+                with state["lock"]:
+                    reply["seen"] = list(state["seen"])
             elif op == "collect":
                 if state["sniffer"]:
                     state["sniffer"].stop()

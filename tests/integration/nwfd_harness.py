@@ -193,17 +193,23 @@ def wait_accepting(path, timeout, proc=None, log_path=None):
                 s.connect(path)
                 return
         except OSError:
-            time.sleep(0.05)
+            time.sleep(0.01)
     raise AssertionError("nwfilterd did not accept on %s within %ss" % (path, timeout))
+
+
+def kernel_ports(netns, backend, ports):
+    """The ones of PORTS that BACKEND has rules for in NETNS (one reading
+    of the kernel for all of them)."""
+    if backend == "ebiptables":
+        out = netns.run("ebtables", "-t", "nat", "-L").stdout
+        return {p for p in ports if re.search(r"libvirt-I-%s\b" % re.escape(p), out)}
+    out = netns.run("nft", "list", "ruleset").stdout
+    return {p for p in ports if ('"%s"' % p) in out}
 
 
 def kernel_has_port(netns, backend, port):
     """Whether BACKEND's rules for PORT are in NETNS."""
-    if backend == "ebiptables":
-        out = netns.run("ebtables", "-t", "nat", "-L").stdout
-        return re.search(r"libvirt-I-%s\b" % re.escape(port), out) is not None
-    out = netns.run("nft", "list", "ruleset").stdout
-    return ('"%s"' % port) in out
+    return port in kernel_ports(netns, backend, [port])
 
 
 def daemon_usage(pid):
