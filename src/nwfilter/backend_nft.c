@@ -75,14 +75,38 @@ static gboolean
 script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error)
 {
     g_autoptr(GString) ports = g_string_new(NULL);
+    g_autoptr(GHashTable) final = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) twice = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTableIter iter;
+    gpointer ifname;
 
+    /* a port changed twice in one batch takes part in no group move (its
+     * first change would see the group under its new name) */
+    for (guint i = 0; i < ops->len; i++) {
+        const NftOp *op = g_ptr_array_index(ops, i);
+        if (!g_hash_table_insert(final, op->ifname, op->port))
+            g_hash_table_add(twice, op->ifname);
+    }
+    g_hash_table_iter_init(&iter, twice);
+    while (g_hash_table_iter_next(&iter, &ifname, NULL))
+        g_hash_table_insert(final, ifname, NULL);
+    nwf_nft_script_moves(ports, state, final);
     for (guint i = 0; i < ops->len; i++) {
         const NftOp *op = g_ptr_array_index(ops, i);
         NwfNftPortState *old = g_hash_table_lookup(state->ports, op->ifname);
         guint id = 0;
 
         if (op->port && (op->port->ip[NWF_IP_V4] || op->port->ip[NWF_IP_V6])) {
-            id = old && old->id ? old->id : nwf_nft_state_free_id(state);
+            const NwfNftGroup *group = op->port->group
+                ? g_hash_table_lookup(state->groups, op->port->group) : NULL;
+            /* a group's ports carry its id; a port with its own chains keeps
+             * the id it had, unless that was its former group's */
+            if (group && group->id)
+                id = group->id;
+            else if (!op->port->group && old && old->id && !old->group)
+                id = old->id;
+            else
+                id = nwf_nft_state_free_id(state);
             if (!id) {
                 nwf_error_set(error, NWF_ERR_OPERATION_FAILED,
                               _("cannot filter port '%s' at the IP layer: all %d port ids of the "

@@ -20,8 +20,10 @@ typedef enum {
 
 #define NWF_NFT_TABLE_NAME "nwfilter"
 
-/* Port ids live in the packet mark: the sending port's id in the low half,
- * the receiving port's id in the high half. */
+/* Ids live in the packet mark: the sending port's id in the low half, the
+ * receiving port's id in the high half. A port in a group carries the
+ * group's id (the IP-layer dispatch is per group); a port with chains of
+ * its own (counters) has an id of its own. Both come from one space. */
 #define NWF_NFT_PORT_ID_MAX 0xffff
 
 /* A port's values in one of the bridge table's value sets. The sets are
@@ -109,6 +111,7 @@ typedef struct {
 typedef struct {
     GHashTable *chains[NWF_NFT_TABLE_LAST];   /* chain names */
     guint users;           /* ports whose dispatch points into the group */
+    guint id;              /* IP-layer id (its mark chain, inet map keys); 0: none */
 } NwfNftGroup;
 
 typedef struct {
@@ -135,7 +138,7 @@ void nwf_nft_state_init_groups(NwfNftState *state);
 /* Read our tables' chains and port ids from the kernel. */
 NwfNftState *nwf_nft_state_load(struct nft_ctx *ctx, GError **error);
 
-/* The lowest id no port in STATE uses; 0 when all are taken. */
+/* The lowest id no port or group in STATE uses; 0 when all are taken. */
 guint nwf_nft_state_free_id(const NwfNftState *state);
 
 /* Run CMDS in CTX; on failure set an error quoting nft's message. WHAT says
@@ -157,6 +160,14 @@ void nwf_nft_script_skeleton(GString *script);
  * update STATE (groups, sets, the port) to what the kernel holds after. */
 void nwf_nft_script_port(GString *script, NwfNftState *state, const char *ifname,
                          const NwfNftPort *new_port, guint id);
+
+/* Before the ports' own commands: every group all of whose users move to
+ * one new rendering that no group has yet is rewritten in place (its
+ * chains flushed, refilled and renamed), so the ports' dispatch elements,
+ * which point to the chains themselves, stay as they are. FINAL maps each
+ * port of the transaction to its new rendering (NULL: removed). Updates
+ * STATE (the group's name, its users' group). */
+void nwf_nft_script_moves(GString *script, NwfNftState *state, GHashTable *final);
 
 /* Element text of a port's value: "\"<if>\" . <value>". */
 char *nwf_nft_value_element(const char *ifname, const char *value);

@@ -13,8 +13,9 @@
  *                                      running out of rules returns to the root
  *   <if>/mark                          puts the port's id in the mark's high half
  *   shared-<hash>/out, shared-<hash>/in, shared-<hash>/out/<chain> ...
- *                                      ethernet chains shared by every port
- *                                      with the same rendering (see below)
+ *                                      chains shared by every port with the
+ *                                      same rendering (see below); with an IP
+ *                                      layer also shared-<hash>/mark
  *   set v/<dir>/<fields>/<slot>        port values, keyed by port
  *
  * table inet nwfilter     (IPv4/IPv6 layers: conntrack and reject work here,
@@ -26,14 +27,17 @@
  *
  * The inet hooks only see the bridge device, so the bridge table carries the
  * ports into the mark: the sending port's id (low 16 bits) on entry, the
- * receiving port's id (high 16 bits) when the bridge forwards. Every
- * dispatch is one map lookup, whatever the number of ports. The mark then
- * plays the part of iptables' physdev match: it stays on a frame the host
- * routes on (so from-VM rules apply in FORWARD, as libvirt's physdev-in
- * does), and it is only written for ports whose filters have IP-layer
- * rules. Costs: those frames lose any mark set before the bridge, and a
- * host using fwmark routing must not rely on the mark of such frames. Ports
- * are numbered by us (map port_ids, at most 65535 with IP-layer rules).
+ * receiving port's id (high 16 bits) when the bridge forwards. The ports of
+ * a group carry the group's id (so the IP-layer maps hold one element per
+ * group, and the mark chain is the group's); a port with chains of its own
+ * has its own id. Every dispatch is one map lookup, whatever the number of
+ * ports. The mark then plays the part of iptables' physdev match: it stays
+ * on a frame the host routes on (so from-VM rules apply in FORWARD, as
+ * libvirt's physdev-in does), and it is only written for ports whose
+ * filters have IP-layer rules. Costs: those frames lose any mark set before
+ * the bridge, and a host using fwmark routing must not rely on the mark of
+ * such frames. Ids are numbered by us (map port_ids; at most 65535 groups
+ * and ports of their own with IP-layer rules).
  *
  * Port values and shared chains: where an ethernet-layer rule matches an
  * address that came from a variable ($MAC, $IP, a learned address) with
@@ -46,7 +50,12 @@
  * each group once, and a change of address (or of the number of addresses)
  * is an element update, the chains untouched. Negated or masked matches
  * stay in the rule text (one set lookup would not mean what the separate
- * rules mean), which makes such ports' groups their own. With counters on,
+ * rules mean), which makes such ports' groups their own. A group whose
+ * ports all change to one new rendering in one transaction (a filter they
+ * share was redefined) is rewritten in place and renamed: the ports'
+ * dispatch elements point to the chains themselves, so none of them
+ * changes, and the per-port work of a redefinition is only what changes per
+ * port (values; the mark elements when an IP layer appears). With counters on,
  * each port keeps its own ethernet chains ("<if>/out" ...) so that counts
  * stay per port.
  *
@@ -966,9 +975,12 @@ layers_render(NwfNftPort *port, const NwfRuleProgram *program, const char *prefi
 
 /* Everything the port puts into the kernel, hashed: a restart compares it
  * with the digest stored next to the port's rules to skip unchanged ports.
- * "<shape>/<values>": the chains, rules and set declarations, then (a
- * shorter hash of) the set elements, so that a port whose shape is
- * unchanged can be updated by its set elements alone. */
+ * "<shape>/<values>": the port's own chains, rules and set declarations,
+ * then (a shorter hash of) the set elements, so that a port whose shape is
+ * unchanged can be updated by its set elements alone. A group's chains are
+ * not in it: the group's name is the hash of what they hold, and the port's
+ * dispatch names the group (so a group rewritten in place leaves its
+ * ports' digests as they are). */
 static void
 chains_digest(GChecksum *sum, const GPtrArray *chains)
 {
@@ -990,8 +1002,14 @@ port_digest(const NwfNftPort *port)
     g_autoptr(GChecksum) shape = g_checksum_new(G_CHECKSUM_SHA256);
     g_autoptr(GChecksum) values = g_checksum_new(G_CHECKSUM_SHA256);
 
+    g_autofree char *layers = g_strdup_printf("E%d%dI%d%d\n", port->eth[NWF_ETH_VM_OUT],
+                                              port->eth[NWF_ETH_VM_IN], port->ip[NWF_IP_V4],
+                                              port->ip[NWF_IP_V6]);
+
+    /* which layers the port is dispatched to: a group's name alone does not
+     * say which of its chains this port's elements lead to */
+    g_checksum_update(shape, (const guchar *)layers, -1);
     chains_digest(shape, port->chains);
-    chains_digest(shape, port->group_chains);
     for (guint i = 0; i < port->sets->len; i++) {
         const NwfNftSet *set = g_ptr_array_index(port->sets, i);
         g_checksum_update(shape, (const guchar *)"S", 1);
@@ -1017,6 +1035,30 @@ nwf_nft_digest_same_shape(const char *a, const char *b)
     return slash && b && strncmp(a, b, slash - a + 1) == 0;
 }
 
+/* CHAINS, rendered under the placeholder prefix "-", moved under PREFIX:
+ * their names and the jumps of the root chains (the only rules naming a
+ * chain; they carry no comment). */
+static void
+chains_prefix_set(GPtrArray *chains, const char *prefix)
+{
+    for (guint i = 0; i < chains->len; i++) {
+        NwfNftChain *chain = g_ptr_array_index(chains, i);
+        char *name = g_strconcat(prefix, chain->name + 1, NULL);
+        g_free(chain->name);
+        chain->name = name;
+        for (guint j = 0; j < chain->rules->len; j++) {
+            char *rule = g_ptr_array_index(chain->rules, j);
+            char *jump = strstr(rule, "jump -/");
+            if (!jump || strchr(jump, '"'))
+                continue;
+            *jump = '\0';
+            chain->rules->pdata[j] = g_strconcat(rule, "jump ", prefix, jump + strlen("jump -"),
+                                                 NULL);
+            g_free(rule);
+        }
+    }
+}
+
 NwfNftPort *
 nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters, GError **error)
 {
@@ -1035,17 +1077,14 @@ nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters, GError **e
     } else {
         /* the group is named after what its chains hold, rendered under a
          * placeholder prefix: same rules and sets, same group */
-        g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func(chain_free);
         g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-        if (!layers_render(port, program, "-", probe, counters, error))
+        if (!layers_render(port, program, "-", port->group_chains, counters, error))
             return NULL;
-        if (probe->len > 0) {
-            chains_digest(sum, probe);
+        if (port->group_chains->len > 0) {
+            chains_digest(sum, port->group_chains);
             port->group = g_strdup_printf(NWF_NFT_GROUP_PREFIX "%.16s",
                                           g_checksum_get_string(sum));
-            if (!layers_render(port, program, port->group, port->group_chains, counters,
-                               error))
-                return NULL;
+            chains_prefix_set(port->group_chains, port->group);
         }
     }
     port->digest = port_digest(port);

@@ -7,6 +7,8 @@
  * element is rewritten only when its target changes. */
 #include "config.h"
 
+#include <string.h>
+
 #include "nwfilter/backend_nft_private.h"
 
 static const char *const table_family[NWF_NFT_TABLE_LAST] = { "bridge", "inet" };
@@ -108,14 +110,17 @@ has_chain(GHashTable *chains, const char *name)
 
 /* The dispatch elements of port IFNAME whose own chains are OWN, whose
  * filter chains are GROUP's (GROUP_CHAINS) or its own, with id ID. HELD,
- * when given, says which elements the kernel has (a chain alone does not). */
+ * when given, says which elements the kernel has (a chain alone does not).
+ * A port in a group has no IP-layer elements of its own: the group's id
+ * keys them, and its mark chain is the group's. */
 static guint
 dispatch_of(Dispatch *d, const char *ifname, GHashTable *const own[NWF_NFT_TABLE_LAST],
             const char *group, GHashTable *const *group_chains, guint id,
             const NwfNftPortState *held)
 {
     guint n = 0;
-    g_autofree char *mark = nwf_nft_chain_mark(ifname);
+    g_autofree char *mark = nwf_nft_chain_mark(group ? group : ifname);
+    gboolean has_mark;
 
     for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
         char *chain = nwf_nft_chain_eth(group ? group : ifname, dir);
@@ -129,17 +134,17 @@ dispatch_of(Dispatch *d, const char *ifname, GHashTable *const own[NWF_NFT_TABLE
             g_free(chain);
         n++;
     }
+    has_mark = held ? held->mark_dispatch
+             : group ? group_chains && has_chain(group_chains[NWF_NFT_BRIDGE], mark)
+                     : has_chain(own[NWF_NFT_BRIDGE], mark);
     d[n] = (Dispatch){ NWF_NFT_BRIDGE, "mark_to", g_strdup_printf("\"%s\"", ifname),
-                       (held ? held->mark_dispatch : has_chain(own[NWF_NFT_BRIDGE], mark))
-                           ? g_strdup(mark) : NULL, "goto",
-                       g_strdup_printf("0x%08x", id) };
+                       has_mark ? g_strdup(mark) : NULL, "goto", g_strdup_printf("0x%08x", id) };
     n++;
     for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
         for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++) {
-            char *chain = nwf_nft_chain_ip(group ? group : ifname, fam, c);
-            gboolean present = held ? held->ip_dispatch[fam][c]
-                             : group ? group_chains && has_chain(group_chains[NWF_NFT_INET], chain)
-                                     : has_chain(own[NWF_NFT_INET], chain);
+            char *chain = nwf_nft_chain_ip(ifname, fam, c);
+            gboolean present = !group && (held ? held->ip_dispatch[fam][c]
+                                               : has_chain(own[NWF_NFT_INET], chain));
             d[n] = (Dispatch){ NWF_NFT_INET, ip_maps[fam][c],
                                g_strdup_printf("0x%08x", ip_map_key(c, id)),
                                present ? chain : NULL, "jump", NULL };
@@ -280,6 +285,63 @@ chains_cover(GHashTable *const have[NWF_NFT_TABLE_LAST], GHashTable *const want[
     return TRUE;
 }
 
+/* The inet map elements keyed by (group or port) id ID into the IP-layer
+ * chains NAMED[family][chain] (NULL: absent). */
+static void
+ip_elements_write(GString *s, guint id, char *const named[NWF_IP_FAMILY_LAST][NWF_IP_CHAIN_LAST],
+                  gboolean add)
+{
+    for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
+        for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++) {
+            if (!named[fam][c])
+                continue;
+            if (add)
+                g_string_append_printf(s, "add element inet " NWF_NFT_TABLE_NAME
+                                       " %s { 0x%08x : jump %s }\n", ip_maps[fam][c],
+                                       ip_map_key(c, id), named[fam][c]);
+            else
+                g_string_append_printf(s, "delete element inet " NWF_NFT_TABLE_NAME
+                                       " %s { 0x%08x }\n", ip_maps[fam][c], ip_map_key(c, id));
+        }
+    }
+}
+
+/* The IP-layer chains of OWNER present in CHAINS (inet), by family and
+ * chain; freed with ip_named_clear(). */
+static void
+ip_named(char *named[NWF_IP_FAMILY_LAST][NWF_IP_CHAIN_LAST], const char *owner,
+         GHashTable *chains)
+{
+    for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
+        for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++) {
+            named[fam][c] = nwf_nft_chain_ip(owner, fam, c);
+            if (!has_chain(chains, named[fam][c]))
+                g_clear_pointer(&named[fam][c], g_free);
+        }
+    }
+}
+
+static void
+ip_named_clear(char *named[NWF_IP_FAMILY_LAST][NWF_IP_CHAIN_LAST])
+{
+    for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
+        for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++)
+            g_clear_pointer(&named[fam][c], g_free);
+    }
+}
+
+/* The mark chain of OWNER (a group or a port) writing the receiving id ID. */
+static void
+mark_chain_write(GString *s, const char *owner, guint id, gboolean create)
+{
+    g_autofree char *mark = nwf_nft_chain_mark(owner);
+
+    if (create)
+        g_string_append_printf(s, "add chain bridge " NWF_NFT_TABLE_NAME " %s\n", mark);
+    g_string_append_printf(s, "add rule bridge " NWF_NFT_TABLE_NAME
+                           " %s meta mark set meta mark & 0x0000ffff | 0x%08x\n", mark, id << 16);
+}
+
 static void
 group_free(gpointer data)
 {
@@ -310,6 +372,30 @@ nwf_nft_state_init_groups(NwfNftState *state)
     state->groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, group_free);
 }
 
+/* The value sets PORT's rules look up that STATE lacks: made (they are
+ * shared by all ports and kept). */
+static void
+sets_ensure(GString *s, NwfNftState *state, const NwfNftPort *port)
+{
+    for (guint i = 0; i < port->sets->len; i++) {
+        const NwfNftSet *set = g_ptr_array_index(port->sets, i);
+        if (g_hash_table_contains(state->sets, set->name))
+            continue;
+        g_string_append_printf(s, "add set bridge " NWF_NFT_TABLE_NAME " %s { typeof %s; }\n",
+                               set->name, set->type);
+        g_hash_table_add(state->sets, g_strdup(set->name));
+    }
+}
+
+/* Whether ports A and B have the same dispatch elements. */
+static gboolean
+dispatch_same_flags(const NwfNftPortState *a, const NwfNftPortState *b)
+{
+    return memcmp(a->dispatch, b->dispatch, sizeof(a->dispatch)) == 0 &&
+           memcmp(a->ip_dispatch, b->ip_dispatch, sizeof(a->ip_dispatch)) == 0 &&
+           a->mark_dispatch == b->mark_dispatch;
+}
+
 /* The port state NEW_PORT leaves behind with id ID. */
 static NwfNftPortState *
 port_state_of(const NwfNftPort *port, guint id)
@@ -324,7 +410,8 @@ port_state_of(const NwfNftPort *port, guint id)
         g_hash_table_add(state->chains[chain->table], g_strdup(chain->name));
     }
     if (port->ip[NWF_IP_V4] || port->ip[NWF_IP_V6]) {
-        g_hash_table_add(state->chains[NWF_NFT_BRIDGE], nwf_nft_chain_mark(port->ifname));
+        if (!port->group)
+            g_hash_table_add(state->chains[NWF_NFT_BRIDGE], nwf_nft_chain_mark(port->ifname));
         state->id = id;
     }
     g_hash_table_iter_init(&iter, elements);
@@ -334,7 +421,7 @@ port_state_of(const NwfNftPort *port, guint id)
         state->dispatch[dir] = port->eth[dir];
     for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
         for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++)
-            state->ip_dispatch[fam][c] = port->ip[fam];
+            state->ip_dispatch[fam][c] = port->ip[fam] && !port->group;
     }
     state->mark_dispatch = port->ip[NWF_IP_V4] || port->ip[NWF_IP_V6];
     state->group = g_strdup(port->group);
@@ -352,6 +439,7 @@ nwf_nft_script_port(GString *s, NwfNftState *state, const char *ifname,
     NwfNftGroup *old_group = NULL, *new_group = NULL;
     Dispatch before[DISPATCH_MAX], after[DISPATCH_MAX];
     guint nbefore, nafter;
+    gboolean digest_changed;
     gpointer key = NULL, value = NULL;
 
     if (g_hash_table_steal_extended(state->ports, ifname, &key, &value)) {
@@ -367,18 +455,13 @@ nwf_nft_script_port(GString *s, NwfNftState *state, const char *ifname,
         new_group = g_hash_table_lookup(state->groups, new_port->group);
 
     /* 0. value sets the port needs and the table lacks (shared, kept) */
-    for (guint i = 0; new_port && i < new_port->sets->len; i++) {
-        const NwfNftSet *set = g_ptr_array_index(new_port->sets, i);
-        if (g_hash_table_contains(state->sets, set->name))
-            continue;
-        g_string_append_printf(s, "add set bridge " NWF_NFT_TABLE_NAME " %s { typeof %s; }\n",
-                               set->name, set->type);
-        g_hash_table_add(state->sets, g_strdup(set->name));
-    }
+    if (new_port)
+        sets_ensure(s, state, new_port);
     /* a change of values alone: value elements and the digest, nothing else */
     if (new_port && nwf_nft_digest_same_shape(old->digest, new_port->digest) &&
         g_strcmp0(old->group, new_port->group) == 0 && (old_group || !old->group) &&
-        old->id == next->id && chains_cover(old->chains, next->chains)) {
+        old->id == next->id && chains_cover(old->chains, next->chains) &&
+        dispatch_same_flags(old, next)) {
         elements_write(s, old->elements, new_elements, "delete");
         elements_write(s, new_elements, old->elements, "add");
         digest_write(s, ifname, old->digest, new_port->digest);
@@ -397,6 +480,16 @@ nwf_nft_script_port(GString *s, NwfNftState *state, const char *ifname,
             const NwfNftChain *chain = g_ptr_array_index(new_port->group_chains, i);
             g_hash_table_add(new_group->chains[chain->table], g_strdup(chain->name));
         }
+        if (next->id) {
+            char *named[NWF_IP_FAMILY_LAST][NWF_IP_CHAIN_LAST];
+            mark_chain_write(s, new_port->group, next->id, TRUE);
+            g_hash_table_add(new_group->chains[NWF_NFT_BRIDGE],
+                             nwf_nft_chain_mark(new_port->group));
+            new_group->id = next->id;
+            ip_named(named, new_port->group, new_group->chains[NWF_NFT_INET]);
+            ip_elements_write(s, next->id, named, TRUE);
+            ip_named_clear(named);
+        }
     }
     nafter = dispatch_of(after, ifname, next->chains, next->group,
                          new_group ? new_group->chains : NULL, id, NULL);
@@ -404,13 +497,21 @@ nwf_nft_script_port(GString *s, NwfNftState *state, const char *ifname,
         if (before[i].chain && !dispatch_same(&before[i], &after[i]))
             dispatch_write(s, &before[i], FALSE);
     }
-    digest_write(s, ifname, old->digest, NULL);
+    digest_changed = !new_port || g_strcmp0(old->digest, new_port->digest) != 0;
+    if (digest_changed)
+        digest_write(s, ifname, old->digest, NULL);
     /* 3. the old own chains: emptied, those not needed any more deleted */
     for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
         chains_remove(s, t, old->chains[t], next->chains[t]);
     /* 4. the old group, when this port was its last user */
     if (old->group && g_strcmp0(old->group, next->group) != 0 && old_group &&
         --old_group->users == 0) {
+        if (old_group->id) {
+            char *named[NWF_IP_FAMILY_LAST][NWF_IP_CHAIN_LAST];
+            ip_named(named, old->group, old_group->chains[NWF_NFT_INET]);
+            ip_elements_write(s, old_group->id, named, FALSE);
+            ip_named_clear(named);
+        }
         for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++)
             chains_remove(s, t, old_group->chains[t], NULL);
         g_hash_table_remove(state->groups, old->group);
@@ -422,13 +523,9 @@ nwf_nft_script_port(GString *s, NwfNftState *state, const char *ifname,
     elements_write(s, new_elements, old->elements, "add");
     if (new_port) {
         chains_fill(s, new_port->chains, old->chains);
-        if (new_port->ip[NWF_IP_V4] || new_port->ip[NWF_IP_V6]) {
+        if (!new_port->group && (new_port->ip[NWF_IP_V4] || new_port->ip[NWF_IP_V6])) {
             g_autofree char *mark = nwf_nft_chain_mark(ifname);
-            if (!has_chain(old->chains[NWF_NFT_BRIDGE], mark))
-                g_string_append_printf(s, "add chain bridge " NWF_NFT_TABLE_NAME " %s\n", mark);
-            g_string_append_printf(s, "add rule bridge " NWF_NFT_TABLE_NAME
-                                   " %s meta mark set meta mark & 0x0000ffff | 0x%08x\n",
-                                   mark, id << 16);
+            mark_chain_write(s, ifname, id, !has_chain(old->chains[NWF_NFT_BRIDGE], mark));
         }
     }
     for (guint i = 0; i < nafter; i++) {
@@ -438,7 +535,291 @@ nwf_nft_script_port(GString *s, NwfNftState *state, const char *ifname,
     dispatch_clear(before, nbefore);
     dispatch_clear(after, nafter);
     if (new_port) {
-        digest_write(s, ifname, NULL, new_port->digest);
+        if (digest_changed)
+            digest_write(s, ifname, NULL, new_port->digest);
         g_hash_table_insert(state->ports, g_strdup(ifname), g_steal_pointer(&next));
+    }
+}
+
+/* --- groups rewritten in place ------------------------------------------- */
+
+/* Where an old group's users go: "" when not all to one new group, or
+ * when one of them does not hold exactly the elements the group's chains
+ * call for (its own commands could then name a renamed chain, which nft
+ * only knows under its old name until the batch ends). */
+typedef struct {
+    char *target;
+    guint moving;          /* users of the group in the transaction */
+} Move;
+
+/* Whether port OLD, a user of group NAME (G), holds the dispatch elements
+ * of G's chains, and its id. */
+static gboolean
+move_user_consistent(const NwfNftPortState *old, const char *name, const NwfNftGroup *g)
+{
+    g_autofree char *mark = nwf_nft_chain_mark(name);
+
+    for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
+        g_autofree char *root = nwf_nft_chain_eth(name, dir);
+        if (old->dispatch[dir] != has_chain(g->chains[NWF_NFT_BRIDGE], root))
+            return FALSE;
+    }
+    return old->mark_dispatch == has_chain(g->chains[NWF_NFT_BRIDGE], mark) &&
+           (!g->id || old->id == g->id);
+}
+
+static void
+move_free(gpointer data)
+{
+    Move *m = data;
+
+    g_free(m->target);
+    g_free(m);
+}
+
+/* RULE with every jump or goto to a chain of group TO that KEEP (chain
+ * names of group FROM) holds under FROM's name turned to that name:
+ * renamed chains are known to nft under their old name until the batch
+ * ends. Only our own text is looked at, not a user comment. */
+static char *
+rule_retarget(const char *rule, const char *from, const char *to, GHashTable *keep)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    const char *comment = strstr(rule, " comment \"");
+    gsize own = comment ? (gsize)(comment - rule) : strlen(rule);
+    gsize to_len = strlen(to);
+    gsize i = 0;
+
+    while (i < own) {
+        const char *verb = NULL;
+        if (strncmp(rule + i, "jump ", 5) == 0 || strncmp(rule + i, "goto ", 5) == 0)
+            verb = rule + i;
+        if (verb && strncmp(verb + 5, to, to_len) == 0 && verb[5 + to_len] == '/') {
+            gsize len = strcspn(verb + 5 + to_len, " ");
+            g_autofree char *old = g_strdup_printf("%s%.*s", from, (int)len, verb + 5 + to_len);
+            g_string_append_len(out, verb, 5);
+            g_string_append(out, g_hash_table_contains(keep, old) ? old : "");
+            if (!g_hash_table_contains(keep, old))
+                g_string_append_len(out, verb + 5, to_len + len);
+            i += 5 + to_len + len;
+            continue;
+        }
+        g_string_append_c(out, rule[i++]);
+    }
+    g_string_append(out, rule + own);
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* The name chain NAME of group TO has while the batch runs: FROM's chain
+ * of the same suffix when it is kept (renamed at the end), else NAME. */
+static char *
+move_chain_name(const char *name, const char *from, const char *to, GHashTable *keep)
+{
+    g_autofree char *old = g_strdup_printf("%s%s", from, name + strlen(to));
+
+    return g_strdup(g_hash_table_contains(keep, old) ? old : name);
+}
+
+/* Whether group FROM (G) can become PORT's group in place: every port
+ * element pointing into it (ethernet dispatch, mark) still finds its chain,
+ * and an id is at hand when the new group has an IP layer. *ID: the id. */
+static gboolean
+move_possible(const NwfNftState *state, const char *from, const NwfNftGroup *g,
+              const NwfNftPort *port, guint *id)
+{
+    gboolean ip = port->ip[NWF_IP_V4] || port->ip[NWF_IP_V6];
+
+    for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
+        g_autofree char *old = nwf_nft_chain_eth(from, dir);
+        if (has_chain(g->chains[NWF_NFT_BRIDGE], old) && !port->eth[dir])
+            return FALSE;
+    }
+    if (g->id && !ip)
+        return FALSE;
+    *id = !ip ? 0 : g->id ? g->id : nwf_nft_state_free_id(state);
+    return !ip || *id;
+}
+
+/* Rewrite group FROM in place into PORT's group (named PORT->group) with id
+ * ID, and update STATE. */
+static void
+group_move(GString *s, NwfNftState *state, const char *from, const NwfNftPort *port, guint id)
+{
+    NwfNftGroup *g = g_hash_table_lookup(state->groups, from);
+    const char *to = port->group;
+    g_autofree char *old_mark = nwf_nft_chain_mark(from);
+    g_autofree char *new_mark = nwf_nft_chain_mark(to);
+    GHashTable *keep[NWF_NFT_TABLE_LAST];
+    GHashTable *want[NWF_NFT_TABLE_LAST];
+    char *named[NWF_IP_FAMILY_LAST][NWF_IP_CHAIN_LAST];
+    NwfNftGroup *moved;
+
+    for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++) {
+        keep[t] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        want[t] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    for (guint i = 0; i < port->group_chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(port->group_chains, i);
+        g_autofree char *old = g_strdup_printf("%s%s", from, chain->name + strlen(to));
+        g_hash_table_add(want[chain->table], g_strdup(chain->name));
+        if (has_chain(g->chains[chain->table], old))
+            g_hash_table_add(keep[chain->table], g_steal_pointer(&old));
+    }
+    if (id) {
+        g_hash_table_add(want[NWF_NFT_BRIDGE], g_strdup(new_mark));
+        if (g->id)
+            g_hash_table_add(keep[NWF_NFT_BRIDGE], g_strdup(old_mark));
+    }
+
+    /* 1. IP-layer elements into chains that go */
+    if (g->id) {
+        ip_named(named, from, g->chains[NWF_NFT_INET]);
+        for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
+            for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++) {
+                if (named[fam][c] && has_chain(keep[NWF_NFT_INET], named[fam][c]))
+                    g_clear_pointer(&named[fam][c], g_free);
+            }
+        }
+        ip_elements_write(s, g->id, named, FALSE);
+        ip_named_clear(named);
+    }
+    /* 2. the old chains emptied (but the mark chain, which stays as it is),
+     * those without a counterpart deleted; the new ones made */
+    for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++) {
+        g_autoptr(GHashTable) flush = g_hash_table_new(g_str_hash, g_str_equal);
+        GHashTableIter iter;
+        gpointer name;
+        g_hash_table_iter_init(&iter, g->chains[t]);
+        while (g_hash_table_iter_next(&iter, &name, NULL)) {
+            if (strcmp(name, old_mark) != 0 || !g_hash_table_contains(keep[t], name))
+                g_hash_table_add(flush, name);
+        }
+        chains_remove(s, t, flush, keep[t]);
+    }
+    for (guint i = 0; i < port->group_chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(port->group_chains, i);
+        g_autofree char *name = move_chain_name(chain->name, from, to, keep[chain->table]);
+        if (strcmp(name, chain->name) == 0)
+            g_string_append_printf(s, "add chain %s " NWF_NFT_TABLE_NAME " %s\n",
+                                   table_family[chain->table], chain->name);
+    }
+    if (id && !g->id)
+        g_string_append_printf(s, "add chain bridge " NWF_NFT_TABLE_NAME " %s\n", new_mark);
+    /* 3. the new rules, then the mark and the IP-layer elements */
+    for (guint i = 0; i < port->group_chains->len; i++) {
+        const NwfNftChain *chain = g_ptr_array_index(port->group_chains, i);
+        g_autofree char *name = move_chain_name(chain->name, from, to, keep[chain->table]);
+        for (guint j = 0; j < chain->rules->len; j++) {
+            g_autofree char *rule = rule_retarget(g_ptr_array_index(chain->rules, j), from, to,
+                                                  keep[chain->table]);
+            g_string_append_printf(s, "add rule %s " NWF_NFT_TABLE_NAME " %s %s\n",
+                                   table_family[chain->table], name, rule);
+        }
+    }
+    if (id && !g->id)
+        mark_chain_write(s, to, id, FALSE);
+    if (id) {
+        ip_named(named, to, want[NWF_NFT_INET]);
+        for (NwfIpFamily fam = 0; fam < NWF_IP_FAMILY_LAST; fam++) {
+            for (NwfIpChain c = 0; c < NWF_IP_CHAIN_LAST; c++) {
+                g_autofree char *old = NULL;
+                if (!named[fam][c])
+                    continue;
+                old = nwf_nft_chain_ip(from, fam, c);
+                if (g->id && has_chain(keep[NWF_NFT_INET], old)) {
+                    g_clear_pointer(&named[fam][c], g_free);
+                } else if (has_chain(keep[NWF_NFT_INET], old)) {
+                    g_free(named[fam][c]);
+                    named[fam][c] = g_steal_pointer(&old);
+                }
+            }
+        }
+        ip_elements_write(s, id, named, TRUE);
+        ip_named_clear(named);
+    }
+    /* 4. the kept chains take the new names */
+    for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++) {
+        g_autoptr(GList) names = g_list_sort(g_hash_table_get_keys(keep[t]),
+                                             (GCompareFunc)g_strcmp0);
+        for (GList *l = names; l; l = l->next)
+            g_string_append_printf(s, "rename chain %s " NWF_NFT_TABLE_NAME " %s %s%s\n",
+                                   table_family[t], (const char *)l->data, to,
+                                   (const char *)l->data + strlen(from));
+    }
+
+    moved = nwf_nft_state_group(state, to);
+    moved->users = g->users;
+    moved->id = id;
+    for (NwfNftTable t = 0; t < NWF_NFT_TABLE_LAST; t++) {
+        g_hash_table_unref(moved->chains[t]);
+        moved->chains[t] = want[t];
+        g_hash_table_unref(keep[t]);
+    }
+    g_hash_table_remove(state->groups, from);
+}
+
+void
+nwf_nft_script_moves(GString *s, NwfNftState *state, GHashTable *final)
+{
+    g_autoptr(GHashTable) moves = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                        move_free);
+    g_autoptr(GHashTable) rendering = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) joining = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GList) froms = NULL;
+    GHashTableIter iter;
+    gpointer key, value;
+
+    g_hash_table_iter_init(&iter, final);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        const NwfNftPortState *old = g_hash_table_lookup(state->ports, key);
+        const NwfNftPort *port = value;
+        const char *to = port && port->group ? port->group : "";
+        const NwfNftGroup *g;
+        Move *m;
+        if (*to)
+            g_hash_table_insert(joining, (gpointer)to, GUINT_TO_POINTER(
+                GPOINTER_TO_UINT(g_hash_table_lookup(joining, to)) + 1));
+        if (!old || !old->group)
+            continue;
+        g = g_hash_table_lookup(state->groups, old->group);
+        if (!g || !move_user_consistent(old, old->group, g))
+            to = "";
+        m = g_hash_table_lookup(moves, old->group);
+        if (!m) {
+            m = g_new0(Move, 1);
+            m->target = g_strdup(to);
+            g_hash_table_insert(moves, g_strdup(old->group), m);
+        } else if (strcmp(m->target, to) != 0) {
+            g_free(m->target);
+            m->target = g_strdup("");
+        }
+        m->moving++;
+        if (*to)
+            g_hash_table_insert(rendering, port->group, (gpointer)port);
+    }
+    /* in a fixed order, so that the same change writes the same script */
+    froms = g_list_sort(g_hash_table_get_keys(moves), (GCompareFunc)g_strcmp0);
+    for (GList *l = froms; l; l = l->next) {
+        const char *from = l->data;
+        const Move *m = g_hash_table_lookup(moves, from);
+        const NwfNftGroup *g = g_hash_table_lookup(state->groups, from);
+        const NwfNftPort *port = g_hash_table_lookup(rendering, m->target);
+        guint id = 0;
+        if (!*m->target || !g || m->moving != g->users || strcmp(m->target, from) == 0 ||
+            g_hash_table_contains(state->groups, m->target) ||
+            GPOINTER_TO_UINT(g_hash_table_lookup(joining, m->target)) != m->moving ||
+            !move_possible(state, from, g, port, &id))
+            continue;
+        /* value sets the new rules look up */
+        sets_ensure(s, state, port);
+        group_move(s, state, from, port, id);
+        g_hash_table_iter_init(&iter, final);
+        while (g_hash_table_iter_next(&iter, &key, NULL)) {
+            NwfNftPortState *old = g_hash_table_lookup(state->ports, key);
+            if (old && g_strcmp0(old->group, from) == 0) {
+                g_free(old->group);
+                old->group = g_strdup(m->target);
+            }
+        }
     }
 }

@@ -183,7 +183,11 @@ sets_parse(NwfNftState *state, const char *listing)
     }
 }
 
-/* "ifname" : goto <if>/mark elements of mark_to */
+static void port_group_note(NwfNftState *state, NwfNftPortState *port, const char *target);
+
+/* "ifname" : goto <if>/mark (or <group>/mark) elements of mark_to: which
+ * ports have IP-layer dispatch, and the group of those in one (a group may
+ * have IP-layer chains only) */
 static void
 marks_parse(NwfNftState *state, const char *listing)
 {
@@ -195,8 +199,13 @@ marks_parse(NwfNftState *state, const char *listing)
         if (!end)
             break;
         name = g_strndup(p + 1, end - p - 1);
-        if (g_str_has_prefix(end + 1, " : goto "))
-            state_port(state, name)->mark_dispatch = TRUE;
+        if (g_str_has_prefix(end + 1, " : goto ")) {
+            const char *target = end + 1 + strlen(" : goto ");
+            NwfNftPortState *port = state_port(state, name);
+            port->mark_dispatch = TRUE;
+            if (g_str_has_prefix(target, NWF_NFT_GROUP_PREFIX))
+                port_group_note(state, port, target);
+        }
         p = end + 1;
     }
 }
@@ -243,9 +252,8 @@ groups_parse(NwfNftState *state, NwfEthDir dir, const char *listing)
 }
 
 /* "0xKEY : jump <chain>" elements of the inet maps ("list maps inet"):
- * which ports have which IP-layer dispatch, and the group of ports with
- * IP-layer chains only. A key is a port id, or a port id << 16 in the
- * to-VM maps. */
+ * the ids of groups, and which ports with chains of their own have which
+ * IP-layer dispatch. A key is an id, or an id << 16 in the to-VM maps. */
 static void
 ip_groups_parse(NwfNftState *state, const char *listing)
 {
@@ -261,7 +269,7 @@ ip_groups_parse(NwfNftState *state, const char *listing)
     g_hash_table_iter_init(&iter, state->ports);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
         NwfNftPortState *port = value;
-        if (port->id)
+        if (port->id && !port->group)
             g_hash_table_insert(by_id, GUINT_TO_POINTER(port->id), port);
     }
     for (char **l = lines; *l; l++) {
@@ -296,14 +304,17 @@ ip_groups_parse(NwfNftState *state, const char *listing)
             while (start > *l && start[-1] != ' ' && start[-1] != '{' && start[-1] != '\t')
                 start--;
             key = g_ascii_strtoull(start, NULL, 0);
-            port = g_hash_table_lookup(by_id, GUINT_TO_POINTER((guint)(key > NWF_NFT_PORT_ID_MAX
-                                                                           ? key >> 16 : key)));
+            if (key > NWF_NFT_PORT_ID_MAX)
+                key >>= 16;
             p += strlen(" : jump ");
-            if (!port)
+            if (g_str_has_prefix(p, NWF_NFT_GROUP_PREFIX)) {
+                g_autofree char *group = g_strndup(p, strcspn(p, "/"));
+                nwf_nft_state_group(state, group)->id = (guint)key;
                 continue;
-            port->ip_dispatch[fam][chain] = TRUE;
-            if (g_str_has_prefix(p, NWF_NFT_GROUP_PREFIX))
-                port_group_note(state, port, p);
+            }
+            port = g_hash_table_lookup(by_id, GUINT_TO_POINTER((guint)key));
+            if (port)
+                port->ip_dispatch[fam][chain] = TRUE;
         }
     }
 }
@@ -447,6 +458,9 @@ nwf_nft_state_free_id(const NwfNftState *state)
     g_hash_table_iter_init(&iter, state->ports);
     while (g_hash_table_iter_next(&iter, NULL, &value))
         used[((NwfNftPortState *)value)->id] = 1;
+    g_hash_table_iter_init(&iter, state->groups);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        used[((NwfNftGroup *)value)->id] = 1;
     for (guint id = 1; id <= NWF_NFT_PORT_ID_MAX; id++) {
         if (!used[id])
             return id;

@@ -2,7 +2,8 @@
  * network namespace this process enters with unshare (root): several ports
  * in one batch apply all or nothing, the last change of a port in a batch
  * wins, a stale picture of our tables is re-read and the change retried,
- * port ids come and go with the IP layers. */
+ * ids come and go with the IP layers of groups, a group whose ports all
+ * move to one new filter is rewritten in place. */
 #include "config.h"
 
 #include <sched.h>
@@ -52,6 +53,15 @@ rule(NwfProtocol protocol, NwfAction action, NwfField field, const char *value)
     return r;
 }
 
+/* An IP-layer drop of tcp to PORT, from the VM */
+static void
+tcp_drop_add(NwfRuleProgram *p, const char *port)
+{
+    nwf_rule_program_ip_add_rule(p, NWF_IP_V4, NWF_IP_FROM_VM,
+                                 rule(NWF_PROTO_TCP, NWF_ACTION_DROP, NWF_FIELD_DSTPORTSTART,
+                                      port));
+}
+
 /* A port with an ethernet drop rule and, if PORT is given, a tcp rule. */
 static NwfRuleProgram *
 program(const char *ifname, const char *port)
@@ -62,9 +72,7 @@ program(const char *ifname, const char *port)
                                   rule(NWF_PROTO_MAC, NWF_ACTION_DROP, NWF_FIELD_SRCMACADDR,
                                        "52:54:00:00:00:99"));
     if (port)
-        nwf_rule_program_ip_add_rule(p, NWF_IP_V4, NWF_IP_FROM_VM,
-                                     rule(NWF_PROTO_TCP, NWF_ACTION_DROP,
-                                          NWF_FIELD_DSTPORTSTART, port));
+        tcp_drop_add(p, port);
     return p;
 }
 
@@ -192,24 +200,38 @@ test_port_ids(void)
     g_autoptr(NwfRuleProgram) a = program("vnet1", "22");
     g_autoptr(NwfRuleProgram) b = program("vnet2", "22");
     g_autoptr(NwfRuleProgram) c = program("vnet3", "22");
+    g_autoptr(NwfRuleProgram) d = program("vnet4", "23");
     g_autoptr(GError) error = NULL;
-    g_autofree char *text1 = NULL;
-    g_autofree char *text2 = NULL;
-    Change first = { .set = { eth_only, a, b } };
+    g_autofree char *text1 = NULL, *text2 = NULL, *maps2 = NULL, *maps3 = NULL, *text4 = NULL;
+    Change first = { .set = { eth_only, a, b, d } };
     Change second = { .remove = { "vnet1" } };
-    Change third = { .set = { c } };
+    Change third = { .remove = { "vnet2" } };
+    Change fourth = { .set = { c } };
 
+    /* ports of one group carry its id; another group has another */
     reset();
     g_assert_true(commit(backend, &first, &error));
     text1 = nft_text("list map bridge nwfilter port_ids");
     g_assert_nonnull(strstr(text1, "\"vnet1\" : 0x00000001"));
-    g_assert_nonnull(strstr(text1, "\"vnet2\" : 0x00000002"));
+    g_assert_nonnull(strstr(text1, "\"vnet2\" : 0x00000001"));
+    g_assert_nonnull(strstr(text1, "\"vnet4\" : 0x00000002"));
     g_assert_null(strstr(text1, "vnet0"));
+    /* the id stays while a port of the group is left, and goes with it */
     g_assert_true(commit(backend, &second, &error));
-    g_assert_true(commit(backend, &third, &error));
     text2 = nft_text("list map bridge nwfilter port_ids");
-    g_assert_nonnull(strstr(text2, "\"vnet3\" : 0x00000001"));
-    g_assert_null(strstr(text2, "vnet1"));
+    g_assert_nonnull(strstr(text2, "\"vnet2\" : 0x00000001"));
+    maps2 = nft_text("list map inet nwfilter from4");
+    g_assert_nonnull(strstr(maps2, "0x00000001 : jump " NWF_NFT_GROUP_PREFIX));
+    g_assert_true(commit(backend, &third, &error));
+    maps3 = nft_text("list map inet nwfilter from4");
+    g_assert_null(strstr(maps3, "0x00000001"));
+    g_assert_nonnull(strstr(maps3, "0x00000002 : jump " NWF_NFT_GROUP_PREFIX));
+    /* and is free for the next group */
+    g_assert_true(commit(backend, &fourth, &error));
+    text4 = nft_text("list map bridge nwfilter port_ids");
+    g_assert_nonnull(strstr(text4, "\"vnet3\" : 0x00000001"));
+    g_assert_null(strstr(text4, "vnet1"));
+    g_assert_null(strstr(text4, "vnet2"));
     backend->ops->free(backend);
 }
 
@@ -391,6 +413,239 @@ test_address_change_is_element_update(void)
     backend->ops->free(backend);
 }
 
+/* PROGRAM_IPS's rules plus, with TCP_PORT, an IP-layer drop of that port
+ * (what a filter redefinition adding a rule does to every port using it) */
+static NwfRuleProgram *
+program_redefined(const char *ifname, const char *ip, const char *tcp_port)
+{
+    const char *const ips[] = { ip, NULL };
+    NwfRuleProgram *p = program_ips(ifname, ips);
+
+    if (tcp_port)
+        tcp_drop_add(p, tcp_port);
+    return p;
+}
+
+/* An IP-layer rule only: no ethernet dispatch */
+static NwfRuleProgram *
+program_ip_only(const char *ifname)
+{
+    NwfRuleProgram *p = nwf_rule_program_new(ifname);
+
+    nwf_rule_program_ip_add_rule(p, NWF_IP_V4, NWF_IP_FROM_VM,
+                                 rule(NWF_PROTO_ICMP, NWF_ACTION_DROP, NWF_FIELD_LAST, NULL));
+    return p;
+}
+
+static gint
+lines_cmp(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "list ruleset" with what may come in any order sorted: the blocks
+ * (chains, maps, sets) of each table, and the elements of each set; rules
+ * keep their order. */
+static char *
+ruleset_normal(void)
+{
+    g_autofree char *text = ruleset();
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_autoptr(GPtrArray) blocks = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(GString) block = NULL;
+    g_autoptr(GString) elements = NULL;
+    g_autofree char *table = NULL;
+
+    for (char **l = lines; *l; l++) {
+        const char *line = *l;
+        if (g_str_has_prefix(line, "table ")) {
+            g_free(table);
+            table = g_strdup(line);
+        } else if (g_str_has_prefix(line, "\tchain ") || g_str_has_prefix(line, "\tmap ") ||
+                   g_str_has_prefix(line, "\tset ")) {
+            block = g_string_new(table);
+            g_string_append_printf(block, "\n%s\n", line);
+        } else if (block && strcmp(line, "\t}") == 0) {
+            g_ptr_array_add(blocks, g_string_free(g_steal_pointer(&block), FALSE));
+        } else if (block && (elements || strstr(line, "elements = {"))) {
+            g_auto(GStrv) items = NULL;
+            if (!elements)
+                elements = g_string_new(strchr(line, '{') + 1);
+            else
+                g_string_append(elements, line);
+            if (!strchr(line, '}'))
+                continue;
+            *strrchr(elements->str, '}') = ',';
+            items = g_strsplit(elements->str, ",", -1);
+            for (char **it = items; *it; it++)
+                g_strstrip(*it);
+            qsort(items, g_strv_length(items), sizeof(char *), lines_cmp);
+            for (char **it = items; *it; it++) {
+                if (**it)
+                    g_string_append_printf(block, "  element %s\n", *it);
+            }
+            g_string_free(g_steal_pointer(&elements), TRUE);
+        } else if (block) {
+            g_string_append_printf(block, "%s\n", line);
+        }
+    }
+    g_ptr_array_sort(blocks, lines_cmp);
+    for (guint i = 0; i < blocks->len; i++)
+        g_string_append_printf(out, "%s\n", (const char *)g_ptr_array_index(blocks, i));
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* The handle nft shows for chain NAME of our bridge table. */
+static guint64
+chain_handle(const char *name)
+{
+    g_autofree char *cmd = g_strdup_printf("list chain bridge nwfilter %s", name);
+    g_autofree char *text = NULL;
+    const char *at;
+
+    nft_ctx_output_set_flags(probe_ctx, NFT_CTX_OUTPUT_HANDLE);
+    text = nft_text(cmd);
+    nft_ctx_output_set_flags(probe_ctx, 0);
+    at = strstr(text, "# handle ");
+    g_assert_nonnull(at);
+    return g_ascii_strtoull(at + strlen("# handle "), NULL, 10);
+}
+
+/* The group port IFNAME's ethernet dispatch jumps to. */
+static char *
+group_of(const char *ifname)
+{
+    g_autofree char *map = nft_text("list map bridge nwfilter eth_out");
+    g_autofree char *key = g_strdup_printf("\"%s\" : jump ", ifname);
+    const char *at = strstr(map, key);
+
+    g_assert_nonnull(at);
+    at += strlen(key);
+    return g_strndup(at, strcspn(at, "/"));
+}
+
+/* Commit CHANGE from BEFORE's state, then check the kernel holds what a
+ * fresh backend makes of FINAL on empty tables. */
+static void
+check_like_fresh(const Change *before, const Change *change, const Change *final)
+{
+    NwfBackend *backend = backend_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *changed = NULL, *fresh = NULL;
+
+    reset();
+    g_assert_true(commit(backend, before, &error));
+    g_assert_true(commit(backend, change, &error));
+    g_assert_no_error(error);
+    changed = ruleset_normal();
+    g_assert_nonnull(strstr(changed, "element \"vnet0\" : "));
+    backend->ops->free(backend);
+    reset();
+    backend = backend_new();
+    g_assert_true(commit(backend, final, &error));
+    fresh = ruleset_normal();
+    g_assert_cmpstr(changed, ==, fresh);
+    backend->ops->free(backend);
+}
+
+/* A redefinition that moves every port of a group to one new rendering
+ * rewrites the group in place: its chains keep their handles under the new
+ * name, so no port's dispatch changes, and the result is what a fresh
+ * apply of the new programs makes. Partial moves, a port joining the new
+ * group in the same batch, a move back, and moves that add or drop the
+ * ethernet layer work too. */
+static void
+test_group_moved_in_place(void)
+{
+    g_autoptr(NwfRuleProgram) a0 = program_redefined("vnet0", "10.0.0.5", NULL);
+    g_autoptr(NwfRuleProgram) a1 = program_redefined("vnet1", "10.0.0.6", NULL);
+    g_autoptr(NwfRuleProgram) a2 = program_redefined("vnet2", "10.0.0.7", NULL);
+    g_autoptr(NwfRuleProgram) b0 = program_redefined("vnet0", "10.0.0.5", "22");
+    g_autoptr(NwfRuleProgram) b1 = program_redefined("vnet1", "10.0.0.6", "22");
+    g_autoptr(NwfRuleProgram) b2 = program_redefined("vnet2", "10.0.0.7", "22");
+    g_autoptr(NwfRuleProgram) b3 = program_redefined("vnet3", "10.0.0.8", "22");
+    g_autoptr(NwfRuleProgram) c0 = program_redefined("vnet0", "10.0.0.5", "23");
+    g_autoptr(NwfRuleProgram) c1 = program_redefined("vnet1", "10.0.0.6", "23");
+    g_autoptr(NwfRuleProgram) c2 = program_redefined("vnet2", "10.0.0.7", "23");
+    g_autoptr(NwfRuleProgram) i0 = program_ip_only("vnet0");
+    g_autoptr(NwfRuleProgram) i1 = program_ip_only("vnet1");
+    g_autoptr(NwfRuleProgram) i2 = program_ip_only("vnet2");
+    Change a = { .set = { a0, a1, a2 } }, b = { .set = { b0, b1, b2 } };
+    Change c = { .set = { c0, c1, c2 } };
+    Change partial = { .set = { b0, b1 } }, partial_final = { .set = { b0, b1, a2 } };
+    Change joined = { .set = { b0, b1, b2, b3 } };
+    Change ip_only = { .set = { i0, i1, i2 } };
+    NwfBackend *backend = backend_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *group_a = NULL, *group_b = NULL, *group_c = NULL, *marks = NULL;
+    g_autofree char *out_a = NULL, *out_b = NULL, *out_c = NULL, *ids = NULL, *text = NULL;
+    guint64 handle_a;
+    gboolean matches = FALSE;
+
+    reset();
+    g_assert_true(commit(backend, &a, &error));
+    group_a = group_of("vnet0");
+    out_a = g_strdup_printf("%s/out", group_a);
+    handle_a = chain_handle(out_a);
+    g_assert_true(commit(backend, &b, &error));
+    g_assert_no_error(error);
+    group_b = group_of("vnet0");
+    g_assert_cmpstr(group_b, !=, group_a);
+    out_b = g_strdup_printf("%s/out", group_b);
+    g_assert_cmpuint(chain_handle(out_b), ==, handle_a);
+    text = ruleset();
+    g_assert_null(strstr(text, group_a));
+    marks = nft_text("list map bridge nwfilter mark_to");
+    ids = nft_text("list map bridge nwfilter port_ids");
+    for (guint i = 0; i < 3; i++) {
+        g_autofree char *mark = g_strdup_printf("\"vnet%u\" : goto %s/mark", i, group_b);
+        g_autofree char *id = g_strdup_printf("\"vnet%u\" : 0x00000001", i);
+        g_autofree char *port = g_strdup_printf("vnet%u", i);
+        g_autofree char *group = group_of(port);
+        g_assert_nonnull(strstr(marks, mark));
+        g_assert_nonnull(strstr(ids, id));
+        g_assert_cmpstr(group, ==, group_b);
+    }
+    backend->ops->free(backend);
+
+    /* a backend that reads the state back sees the ports in place, and
+     * moves the group once more (the IP layer changes, the id stays) */
+    backend = backend_new();
+    g_assert_true(backend->ops->port_matches(backend, b1, &matches, &error));
+    g_assert_true(matches);
+    g_assert_true(commit(backend, &c, &error));
+    group_c = group_of("vnet2");
+    out_c = g_strdup_printf("%s/out", group_c);
+    g_assert_cmpuint(chain_handle(out_c), ==, handle_a);
+    g_clear_pointer(&text, g_free);
+    text = nft_text("list map inet nwfilter from4");
+    g_assert_nonnull(strstr(text, "0x00000001 : jump "));
+    g_assert_nonnull(strstr(text, group_c));
+    g_assert_true(backend->ops->port_matches(backend, c0, &matches, &error));
+    g_assert_true(matches);
+    backend->ops->free(backend);
+
+    check_like_fresh(&a, &b, &b);
+    check_like_fresh(&ip_only, &b, &b);
+    /* no move here (the ports' ethernet dispatch would lose its chains):
+     * a new group, with a new id */
+    backend = backend_new();
+    g_assert_true(commit(backend, &ip_only, &error));
+    g_clear_pointer(&text, g_free);
+    text = nft_text("list map bridge nwfilter eth_out");
+    g_assert_null(strstr(text, "vnet"));
+    for (guint i = 0; i < G_N_ELEMENTS(ip_only.set) && ip_only.set[i]; i++) {
+        g_assert_true(backend->ops->port_matches(backend, ip_only.set[i], &matches, &error));
+        g_assert_true(matches);
+    }
+    backend->ops->free(backend);
+    check_like_fresh(&b, &c, &c);
+    check_like_fresh(&a, &partial, &partial_final);
+    check_like_fresh(&a, &joined, &joined);
+    check_like_fresh(&b, &a, &a);
+}
+
 /* A transaction that changes nothing writes nothing, not even our tables. */
 static void
 test_noop_writes_nothing(void)
@@ -455,6 +710,7 @@ main(int argc, char **argv)
     g_test_add_func("/nft/txn/port-matches", test_port_matches);
     g_test_add_func("/nft/txn/features", test_features);
     g_test_add_func("/nft/txn/noop-writes-nothing", test_noop_writes_nothing);
+    g_test_add_func("/nft/txn/group-moved-in-place", test_group_moved_in_place);
     g_test_add_func("/nft/txn/address-change-is-element-update",
                     test_address_change_is_element_update);
     return g_test_run();
