@@ -1,14 +1,19 @@
 """Namespaces, probes and peers shared by the learning integration tests.
-Every name starts with nwf-learn-<pid>: a bridge namespace holding the
-snooped ports (vnet1, vnet2) and a server port (srvp), and one namespace
-per "VM" and for the server, joined by veth pairs."""
+Every namespace name starts with nwf-learn-<pid>: a bridge namespace
+holding the snooped ports (vnet1, vnet2) and a server port (srvp), and one
+namespace per "VM" and for the server, joined by veth pairs. Interface
+names live inside those namespaces and files in a temporary directory of
+the process, so any number of these tests (and others) can run at once."""
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from netns_peer import Peer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "netns_peer.py")
@@ -40,27 +45,33 @@ class Net:
     def setup(self):
         br, vm1, vm2, srv = self.names
         self.teardown()
-        for ns in self.names:
-            sh("ip", "netns", "add", ns)
-        sh("ip", "link", "set", "lo", "up", ns=br)
-        sh("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0", "mcast_snooping", "0",
-           "forward_delay", "0", ns=br)
-        sh("ip", "link", "set", "br0", "up", ns=br)
-        for ns, port, mac in ((vm1, "vnet1", MAC_VM1), (vm2, "vnet2", MAC_VM2),
-                              (srv, "srvp", MAC_SRV)):
-            sh("ip", "link", "add", port, "netns", br, "type", "veth", "peer", "name", "eth0",
-               "netns", ns, ns=br)
-            sh("ip", "link", "set", "eth0", "address", mac, ns=ns)
-            sh("ip", "link", "set", "lo", "up", ns=ns)
-            sh("ip", "link", "set", "eth0", "up", ns=ns)
-            sh("ip", "link", "set", port, "master", "br0", ns=br)
-            sh("ip", "link", "set", port, "up", ns=br)
-        sh("ip", "addr", "add", "10.0.0.1/24", "dev", "eth0", ns=srv)
-        sh("ip", "-6", "addr", "add", "2001:db8::1/64", "dev", "eth0", "nodad", ns=srv)
+        # Every case builds these afresh: one ip process a namespace, not
+        # one a command.
+        ip_batch([f"netns add {ns}" for ns in self.names])
+        guests = ((vm1, "vnet1", MAC_VM1), (vm2, "vnet2", MAC_VM2), (srv, "srvp", MAC_SRV))
+        ip_batch(["link set lo up",
+                  "link add br0 type bridge stp_state 0 mcast_snooping 0 forward_delay 0",
+                  "link set br0 up"] +
+                 [f"link add {port} type veth peer name eth0 netns {ns}" for ns, port, _ in guests],
+                 ns=br)
+        for ns, _, mac in guests:
+            ip_batch([f"link set eth0 address {mac}", "link set lo up", "link set eth0 up"] +
+                     (["addr add 10.0.0.1/24 dev eth0",
+                       "addr add 2001:db8::1/64 dev eth0 nodad"] if ns == srv else []), ns=ns)
+        ip_batch([f"link set {port} {what}" for _, port, _ in guests
+                  for what in ("master br0", "up")], ns=br)
 
     def teardown(self):
-        for ns in self.names:
-            sh("ip", "netns", "del", ns, check=False)
+        ip_batch([f"netns del {ns}" for ns in self.names], check=False)
+
+
+def ip_batch(commands, ns=None, check=True):
+    """ip commands (in namespace NS), one process; without CHECK each is
+    tried whatever the others did."""
+    argv = ["ip"] + (["-n", ns] if ns else []) + ([] if check else ["-force"]) + ["-batch", "-"]
+    r = subprocess.run(argv, input="\n".join(commands) + "\n", capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(argv[1:])}: {r.stderr.strip()}")
 
 
 PROBE_FAILURES = []
@@ -105,16 +116,22 @@ class Probe:
                     return None
                 self.cond.wait(left)
 
-    def state(self, port):
-        """The latest (ipv4, ipv6) sets printed for PORT."""
+    def states(self, port):
+        """Every (ipv4, ipv6) pair of sets printed for PORT, oldest first."""
+        found = []
         with self.cond:
-            for line in reversed(self.lines):
+            for line in self.lines:
                 m = re.match(r"(\d+) (\S+) ipv4=(\S+) ipv6=(\S+)$", line)
                 if m and m.group(2) == port:
                     v4 = set() if m.group(3) == "-" else set(m.group(3).split(","))
                     v6 = set() if m.group(4) == "-" else set(m.group(4).split(","))
-                    return v4, v6
-        return None
+                    found.append((v4, v6))
+        return found
+
+    def state(self, port):
+        """The latest (ipv4, ipv6) sets printed for PORT."""
+        found = self.states(port)
+        return found[-1] if found else None
 
     def wait_state(self, port, pred, timeout):
         """Wait until PORT's state satisfies PRED; returns (state, time us)."""
@@ -144,25 +161,52 @@ class Probe:
         return self.lines
 
 
-def peer(ns, *args, background=False):
-    argv = ("ip", "netns", "exec", ns, PY, PEER) + args
-    if background:
-        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+def peer(ns):
+    """The guest or server in namespace NS (frames sent from this process)."""
+    return Peer(ns)
+
+
+def flood(ns, rate, seconds):
+    """netns_peer.py's flood from NS, in a process of its own; it prints
+    "flooding" when it starts."""
+    return subprocess.Popen(("ip", "netns", "exec", ns, PY, PEER, "flood", "--rate", str(rate),
+                             "--seconds", str(seconds)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def delivered(vm, srv, sources, src_mac=None):
+    """The sources the server in SRV saw, in order, of the UDP datagrams
+    VM sends from SOURCES to the server's MAC (one frame each, in that
+    order; IPv6 when the first source is), from SRC_MAC when given."""
+    with peer(srv).sniff() as sniffer:
+        peer(vm).send_ip(sources, dst_mac=MAC_SRV, src_mac=src_mac)
+    return sniffer.sources
 
 
 def v4(port_state):
     return port_state[0] if port_state else None
 
 
-def run_cases(cases):
-    """Run each (name, fn) in fresh namespaces; TAP out; exit status."""
+def _terminated(signum, frame):
+    raise SystemExit(f"terminated by signal {signum}")
+
+
+def run_cases(cases, only=()):
+    """Run each (name, fn) in fresh namespaces (of ONLY, function names,
+    when given); TAP out; exit status."""
+    if only:
+        unknown = set(only) - {fn.__name__ for _, fn in cases}
+        if unknown:
+            raise SystemExit(f"no such case: {' '.join(sorted(unknown))}")
+        cases = [c for c in cases if c[1].__name__ in only]
+    # meson ends a test that overran with SIGTERM: unwind through the
+    # finally blocks, so no namespace, daemon or probe outlives the test.
+    signal.signal(signal.SIGTERM, _terminated)
     ci = os.environ.get("CI") == "true"
     if os.geteuid() != 0:
         for i, (name, _) in enumerate(cases, 1):
             if ci:
-                print(f"not ok {i} - {name}\n  # needs root (CI=true)")
+                print(f"not ok {i} - {name}\n# needs root (CI=true)")
             else:
                 print(f"ok {i} - {name} # SKIP needs root and network namespaces")
         print(f"1..{len(cases)}")
@@ -172,6 +216,7 @@ def run_cases(cases):
     with tempfile.TemporaryDirectory(prefix="nwf-learn-") as tmp:
         for i, (name, fn) in enumerate(cases, 1):
             PROBE_FAILURES.clear()
+            start = time.monotonic()
             try:
                 net.setup()
                 problems = fn(os.path.join(tmp, f"leases-{i}"))
@@ -184,9 +229,10 @@ def run_cases(cases):
                 failed += 1
                 print(f"not ok {i} - {name}")
                 for p in problems:
-                    print(f"  # {p}")
+                    print(f"# {p}")
             else:
                 print(f"ok {i} - {name}")
+            print(f"# case {i} took {time.monotonic() - start:.1f} s")
             sys.stdout.flush()
     print(f"1..{len(cases)}")
     return 1 if failed else 0

@@ -1,230 +1,316 @@
 #!/usr/bin/python3
-"""The guest and server sides of the learning integration test. Run inside
-a test namespace (ip netns exec NS netns_peer.py CMD ...); every command
-sends on eth0 only. Times printed are CLOCK_MONOTONIC seconds, the clock
-learn-probe prints (in microseconds)."""
+"""The guests' and the server's side of the learning integration tests:
+frames sent and received on eth0 of a test namespace.
+
+The tests use it in their own process: a Peer opens its packet sockets
+inside the namespace it names (setns on the calling thread, then straight
+back), so a probe costs no interpreter start and no scapy import. Every
+socket is bound to eth0 of that namespace; nothing is sent anywhere else.
+
+The flood runs as a process of its own (ip netns exec NS netns_peer.py
+flood ...), so that its pace does not share an interpreter with the
+harness. Times are CLOCK_MONOTONIC seconds, the clock learn-probe prints
+(in microseconds)."""
 import argparse
+import ctypes
+import os
+import select
 import socket
-import sys
+import threading
 import time
 
-from scapy.all import (ARP, BOOTP, DHCP, DHCP6_Reply, DHCP6OptIA_NA, DHCP6OptIAAddress,
-                       Ether, IP, IPv6, UDP, conf, get_if_hwaddr, raw, sendp, sniff)
+from scapy.compat import raw
+from scapy.layers.dhcp import BOOTP, DHCP
+from scapy.layers.dhcp6 import DHCP6_Reply, DHCP6OptIA_NA, DHCP6OptIAAddress
+from scapy.layers.inet import IP, UDP
+from scapy.layers.inet6 import IPv6
+from scapy.layers.l2 import ARP, Ether
 
 IFACE = "eth0"
-conf.verb = 0
+BROADCAST = "ff:ff:ff:ff:ff:ff"
+ETH_P_ALL = 0x0003
+CLONE_NEWNET = 0x40000000
+PACKET_OUTGOING = 4
+SO_RCVBUFFORCE = 33     # not in Python's socket module
+# How long a frame already sent may still be on its way (through the bridge
+# and its filters) to a sniffer: what arrives later is not counted.
+SETTLE = 0.3
+
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
-def mac():
-    return get_if_hwaddr(IFACE)
+def _setns(fd):
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns: {os.strerror(err)}")
+
+
+def _bound(proto):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
+    try:
+        s.bind((IFACE, proto))
+        if proto:
+            # Room for everything a case sends while nobody reads.
+            s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20)
+    except OSError:
+        s.close()
+        raise
+    return s
 
 
 def chaddr(m):
     return bytes.fromhex(m.replace(":", "")) + bytes(10)
 
 
-def out(*args):
-    print(*args, flush=True)
+def receive(s, timeout):
+    """The next frame eth0 received on S (scapy Ether), None after TIMEOUT
+    seconds (0: only what is queued already)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ready, _, _ = select.select([s], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            return None
+        data, addr = s.recvfrom(65535)
+        # Before bind() the socket heard every interface; our own sends
+        # come back as outgoing.
+        if addr[0] == IFACE and addr[2] != PACKET_OUTGOING:
+            return Ether(data)
 
 
-def raw_socket():
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind((IFACE, 0))
-    return s
+def dhcp_type(p):
+    for o in p[DHCP].options:
+        if isinstance(o, tuple) and o[0] == "message-type":
+            return o[1]
+    return None
 
 
-def cmd_send_ip(a):
-    """Frames are built and the socket opened first, so the printed time is
-    the moment of the send itself (the flood test measures from it)."""
-    s = raw_socket()
-    for src in a.src:
-        frame = raw(Ether(src=a.src_mac or mac(), dst=a.dst_mac) / IP(src=src, dst=a.dst) /
-                    UDP(sport=4000, dport=4000) / b"learn")
-        out(f"sent {time.monotonic():.6f}")
-        s.send(frame)
+class Sniffer:
+    """The UDP datagrams to port 4000 eth0 receives while the with-block
+    runs (and SETTLE after it): their source addresses, in order, in
+    .sources."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.sources = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(SETTLE)
+        with self.sock:
+            while (p := receive(self.sock, 0)) is not None:
+                if p.haslayer(UDP) and p[UDP].dport == 4000:
+                    self.sources.append(p[IP].src if p.haslayer(IP) else p[IPv6].src)
+        return False
 
 
-def cmd_send_ip6(a):
-    for src in a.src:
-        sendp(Ether(src=mac(), dst=a.dst_mac) / IPv6(src=src, dst=a.dst) / UDP(sport=4000, dport=4000) / b"learn",
-              iface=IFACE)
-
-
-def cmd_sniff(a):
-    """Print the source address of every UDP datagram to port 4000 seen
-    between "listening" and a line on stdin."""
-    from scapy.all import AsyncSniffer
-    sn = AsyncSniffer(iface=IFACE, store=True,
-                      lfilter=lambda p: p.haslayer(UDP) and p[UDP].dport == 4000)
-    sn.start()
-    time.sleep(0.5)
-    out("listening")
-    sys.stdin.readline()
-    time.sleep(0.3)
-    sn.stop()
-    for p in sn.results:
-        src = p[IP].src if p.haslayer(IP) else p[IPv6].src
-        out(f"got {src}")
-
-
-def cmd_send_arp(a):
-    sendp(Ether(src=mac(), dst="ff:ff:ff:ff:ff:ff") /
-          ARP(op=a.op, hwsrc=mac(), psrc=a.src, pdst="10.0.0.1"), iface=IFACE)
-
-
-def dhcp_client_frame(mtype, xid, options=(), ciaddr="0.0.0.0", src="0.0.0.0"):
-    m = mac()
-    return (Ether(src=m, dst="ff:ff:ff:ff:ff:ff") / IP(src=src, dst="255.255.255.255") /
-            UDP(sport=68, dport=67) /
-            BOOTP(op=1, chaddr=chaddr(m), xid=xid, ciaddr=ciaddr, flags=0x8000) /
-            DHCP(options=[("message-type", mtype)] + list(options) + ["end"]))
-
-
-def exchange(frame, want_type, xid, timeout=3):
-    """Send FRAME and return the DHCP reply of type WANT_TYPE for XID."""
-    def match(p):
-        return (p.haslayer(BOOTP) and p[BOOTP].op == 2 and p[BOOTP].xid == xid and
-                ("message-type", want_type) in [o for o in p[DHCP].options if isinstance(o, tuple)])
-    from scapy.all import AsyncSniffer
-    sn = AsyncSniffer(iface=IFACE, lfilter=match, count=1, timeout=timeout)
-    sn.start()
-    time.sleep(0.2)
-    sendp(frame, iface=IFACE)
-    sn.join()
-    res = sn.results
-    return res[0] if res else None
-
-
-def cmd_dora(a):
-    xid = a.xid
-    offer = exchange(dhcp_client_frame("discover", xid), 2, xid)
-    if offer is None:
-        out("no offer")
-        sys.exit(1)
-    addr = offer[BOOTP].yiaddr
-    ack = exchange(dhcp_client_frame("request", xid, [("requested_addr", addr),
-                                                      ("server_id", a.server)]), 5, xid)
-    if ack is None:
-        out("no ack")
-        sys.exit(1)
-    out(f"leased {ack[BOOTP].yiaddr}")
-
-
-def cmd_request(a):
-    ack = exchange(dhcp_client_frame("request", a.xid, [("requested_addr", a.addr)]), 5, a.xid)
-    if ack is None:
-        out("no ack")
-        sys.exit(1)
-    out(f"leased {ack[BOOTP].yiaddr}")
-
-
-def cmd_release(a):
-    m = mac()
-    sendp(Ether(src=m, dst=a.server_mac) / IP(src=a.addr, dst=a.server) / UDP(sport=68, dport=67) /
-          BOOTP(op=1, chaddr=chaddr(m), xid=a.xid, ciaddr=a.addr) /
-          DHCP(options=[("message-type", "release"), ("server_id", a.server), "end"]), iface=IFACE)
-
-
-def cmd_decline(a):
-    sendp(dhcp_client_frame("decline", a.xid, [("requested_addr", a.addr)]), iface=IFACE)
-
-
-def cmd_dhcp_server(a):
+class DhcpServer:
     """Answers DISCOVER with the next pool address and REQUEST with the
-    requested address (a NAK for transaction --nak-xid); lease time per
-    address from --lease ADDR=SECS."""
-    m = mac()
-    leases = dict(x.split("=") for x in a.lease)
-    pool = iter(a.pool)
+    requested address (a NAK for transaction NAK_XID), from a thread of
+    its own; lease time per address from LEASES {addr: secs}. Serving once
+    the constructor returns."""
 
-    def reply(p, mtype, addr):
-        secs = int(leases.get(addr, a.default_lease))
-        sendp(Ether(src=m, dst="ff:ff:ff:ff:ff:ff") / IP(src=a.ip, dst="255.255.255.255") /
-              UDP(sport=67, dport=68) /
-              BOOTP(op=2, xid=p[BOOTP].xid, yiaddr=addr, siaddr=a.ip, chaddr=p[BOOTP].chaddr, flags=0x8000) /
-              DHCP(options=[("message-type", mtype), ("server_id", a.ip), ("lease_time", secs),
-                            ("subnet_mask", "255.255.255.0"), "end"]), iface=IFACE)
+    def __init__(self, sock, ip, pool, leases, default_lease, nak_xid):
+        self.sock, self.ip, self.pool = sock, ip, iter(pool)
+        self.leases, self.default_lease, self.nak_xid = leases, default_lease, nak_xid
+        self.mac = sock.getsockname()[4].hex(":")
+        self.errors = []
+        self.stop_r, self.stop_w = os.pipe()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
-    def handle(p):
-        if not p.haslayer(DHCP) or p[BOOTP].op != 1:
+    def _reply(self, p, mtype, addr):
+        secs = int(self.leases.get(addr, self.default_lease))
+        self.sock.send(raw(
+            Ether(src=self.mac, dst=BROADCAST) / IP(src=self.ip, dst="255.255.255.255") /
+            UDP(sport=67, dport=68) /
+            BOOTP(op=2, xid=p[BOOTP].xid, yiaddr=addr, siaddr=self.ip, chaddr=p[BOOTP].chaddr,
+                  flags=0x8000) /
+            DHCP(options=[("message-type", mtype), ("server_id", self.ip), ("lease_time", secs),
+                          ("subnet_mask", "255.255.255.0"), "end"])))
+
+    def _handle(self, p):
+        if not (p.haslayer(DHCP) and p[UDP].dport == 67 and p[BOOTP].op == 1):
             return
-        opts = dict(o for o in p[DHCP].options if isinstance(o, tuple) and len(o) == 2)
-        if opts.get("message-type") == 1:
-            reply(p, "offer", next(pool))
-        elif opts.get("message-type") == 3 and p[BOOTP].xid == a.nak_xid:
-            reply(p, "nak", "0.0.0.0")
-        elif opts.get("message-type") == 3:
-            reply(p, "ack", opts.get("requested_addr", p[BOOTP].ciaddr))
+        mtype = dhcp_type(p)
+        if mtype == 1:
+            addr = next(self.pool, None)
+            if addr is not None:    # an exhausted pool offers nothing
+                self._reply(p, "offer", addr)
+        elif mtype == 3 and p[BOOTP].xid == self.nak_xid:
+            self._reply(p, "nak", "0.0.0.0")
+        elif mtype == 3:
+            opts = dict(o for o in p[DHCP].options if isinstance(o, tuple) and len(o) == 2)
+            self._reply(p, "ack", opts.get("requested_addr", p[BOOTP].ciaddr))
 
-    out("serving")
-    sniff(iface=IFACE, lfilter=lambda p: p.haslayer(UDP) and p[UDP].dport == 67, prn=handle,
-          store=False)
+    def _serve(self):
+        while True:
+            ready, _, _ = select.select([self.sock, self.stop_r], [], [])
+            if self.stop_r in ready:
+                return
+            p = receive(self.sock, 0)
+            try:
+                if p is not None:
+                    self._handle(p)
+            except Exception as e:   # reported by stop(), the server goes on
+                self.errors.append(f"{type(e).__name__}: {e}")
+
+    def stop(self):
+        """Stops serving; what went wrong while serving (a list)."""
+        os.write(self.stop_w, b"x")
+        self.thread.join(10)
+        for fd in (self.stop_r, self.stop_w):
+            os.close(fd)
+        self.sock.close()
+        return self.errors
 
 
-def cmd_rogue_ack(a):
-    sendp(Ether(src=mac(), dst=a.vm_mac) / IP(src=a.ip, dst=a.addr) / UDP(sport=67, dport=68) /
-          BOOTP(op=2, xid=99, yiaddr=a.addr, siaddr=a.ip, chaddr=chaddr(a.vm_mac)) /
-          DHCP(options=[("message-type", "ack"), ("server_id", a.ip), ("lease_time", 3600), "end"]),
-          iface=IFACE)
+class Peer:
+    """Sends and receives on eth0 of network namespace NS (None: the one
+    this thread is in)."""
 
+    def __init__(self, ns=None):
+        self.ns = ns
 
-def cmd_dhcp6_reply(a):
-    sendp(Ether(src=mac(), dst=a.vm_mac) / IPv6(src=a.src, dst="fe80::1:1") / UDP(sport=547, dport=546) /
-          DHCP6_Reply(trid=0x1234) /
-          DHCP6OptIA_NA(iaid=1, ianaopts=[DHCP6OptIAAddress(addr=a.addr, preflft=a.valid, validlft=a.valid)]),
-          iface=IFACE)
+    def socket(self, receive_all=False):
+        """A packet socket bound to eth0 of the namespace; it sends, and
+        with RECEIVE_ALL receives every frame too."""
+        proto = ETH_P_ALL if receive_all else 0
+        if self.ns is None:
+            return _bound(proto)
+        target = os.open(f"/run/netns/{self.ns}", os.O_RDONLY)
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        try:
+            _setns(target)
+            try:
+                if os.stat("/proc/thread-self/ns/net").st_ino != os.fstat(target).st_ino:
+                    raise OSError(f"setns did not enter {self.ns}")
+                return _bound(proto)
+            finally:
+                _setns(home)
+        finally:
+            os.close(target)
+            os.close(home)
 
+    def _send(self, *frames):
+        with self.socket() as s:
+            mac = s.getsockname()[4].hex(":")
+            for f in frames:
+                s.send(raw(f(mac)))
 
-def cmd_flood(a):
-    """DHCP DISCOVERs at --rate frames/s for --seconds, paced in 10 ms slices."""
-    frame = raw(dhcp_client_frame("discover", 0x42))
-    s = raw_socket()
-    per_slice = a.rate // 100
-    sent = 0
-    start = time.monotonic()
-    out(f"flooding {start:.6f}")
-    for i in range(int(a.seconds * 100)):
-        for _ in range(per_slice):
-            s.send(frame)
-        sent += per_slice
-        delay = start + (i + 1) / 100 - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    elapsed = time.monotonic() - start
-    out(f"flooded {sent} {elapsed:.3f}")
+    def send_ip(self, sources, dst=None, dst_mac=BROADCAST, src_mac=None):
+        """A UDP datagram to port 4000 from each of SOURCES (IPv4, or IPv6
+        when the first is) to DST (by default the server's address); the
+        time of each send. Frames are built and the
+        socket opened first, so a time is the moment of the send itself
+        (the flood case measures learning from it)."""
+        with self.socket() as s:
+            src_mac = src_mac or s.getsockname()[4].hex(":")
+            ip, dst = (IPv6, dst or "2001:db8::1") if ":" in sources[0] else (IP, dst or "10.0.0.1")
+            frames = [raw(Ether(src=src_mac, dst=dst_mac) / ip(src=src, dst=dst) /
+                          UDP(sport=4000, dport=4000) / b"learn") for src in sources]
+            times = []
+            for frame in frames:
+                times.append(time.monotonic())
+                s.send(frame)
+        return times
+
+    def sniff(self):
+        """A Sniffer on eth0: listening when this returns."""
+        return Sniffer(self.socket(receive_all=True))
+
+    def send_arp(self, src, op=1):
+        self._send(lambda m: Ether(src=m, dst=BROADCAST) /
+                   ARP(op=op, hwsrc=m, psrc=src, pdst="10.0.0.1"))
+
+    @staticmethod
+    def _dhcp_client(m, mtype, xid, options=()):
+        return (Ether(src=m, dst=BROADCAST) / IP(src="0.0.0.0", dst="255.255.255.255") /
+                UDP(sport=68, dport=67) /
+                BOOTP(op=1, chaddr=chaddr(m), xid=xid, flags=0x8000) /
+                DHCP(options=[("message-type", mtype)] + list(options) + ["end"]))
+
+    def _exchange(self, mtype, xid, options, want_type, timeout=3):
+        """Send a client message and return the server's reply of type
+        WANT_TYPE for XID, None after TIMEOUT s. The socket listens before
+        the message leaves, so no reply can be missed."""
+        with self.socket(receive_all=True) as s:
+            s.send(raw(self._dhcp_client(s.getsockname()[4].hex(":"), mtype, xid, options)))
+            deadline = time.monotonic() + timeout
+            while (p := receive(s, deadline - time.monotonic())) is not None:
+                if (p.haslayer(DHCP) and p[BOOTP].op == 2 and p[BOOTP].xid == xid and
+                        dhcp_type(p) == want_type):
+                    return p
+        return None
+
+    def dora(self, server, xid=1):
+        """DISCOVER, OFFER, REQUEST, ACK: "leased ADDR", or what was missing."""
+        offer = self._exchange("discover", xid, (), 2)
+        if offer is None:
+            return "no offer"
+        ack = self._exchange("request", xid, [("requested_addr", offer[BOOTP].yiaddr),
+                                              ("server_id", server)], 5)
+        return "no ack" if ack is None else f"leased {ack[BOOTP].yiaddr}"
+
+    def request(self, addr, xid=2):
+        """A REQUEST for ADDR: "leased ADDR", or "no ack" (a NAK, or no answer)."""
+        ack = self._exchange("request", xid, [("requested_addr", addr)], 5)
+        return "no ack" if ack is None else f"leased {ack[BOOTP].yiaddr}"
+
+    def release(self, addr, server, server_mac, xid=3):
+        """A RELEASE with the address in ciaddr, as real clients send it."""
+        self._send(lambda m: Ether(src=m, dst=server_mac) / IP(src=addr, dst=server) /
+                   UDP(sport=68, dport=67) / BOOTP(op=1, chaddr=chaddr(m), xid=xid, ciaddr=addr) /
+                   DHCP(options=[("message-type", "release"), ("server_id", server), "end"]))
+
+    def decline(self, addr, xid=4):
+        self._send(lambda m: self._dhcp_client(m, "decline", xid, [("requested_addr", addr)]))
+
+    def dhcp_server(self, ip, pool, leases=None, default_lease=3600, nak_xid=-1):
+        return DhcpServer(self.socket(receive_all=True), ip, pool, leases or {}, default_lease,
+                          nak_xid)
+
+    def rogue_ack(self, addr, ip, vm_mac):
+        self._send(lambda m: Ether(src=m, dst=vm_mac) / IP(src=ip, dst=addr) /
+                   UDP(sport=67, dport=68) /
+                   BOOTP(op=2, xid=99, yiaddr=addr, siaddr=ip, chaddr=chaddr(vm_mac)) /
+                   DHCP(options=[("message-type", "ack"), ("server_id", ip),
+                                 ("lease_time", 3600), "end"]))
+
+    def dhcp6_reply(self, addr, src, vm_mac, valid=3600):
+        self._send(lambda m: Ether(src=m, dst=vm_mac) / IPv6(src=src, dst="fe80::1:1") /
+                   UDP(sport=547, dport=546) / DHCP6_Reply(trid=0x1234) /
+                   DHCP6OptIA_NA(iaid=1, ianaopts=[DHCP6OptIAAddress(
+                       addr=addr, preflft=valid, validlft=valid)]))
+
+    def flood(self, rate, seconds):
+        """DHCP DISCOVERs at RATE frames/s for SECONDS, paced in 10 ms
+        slices; prints when it starts and what it sent."""
+        with self.socket() as s:
+            frame = raw(self._dhcp_client(s.getsockname()[4].hex(":"), "discover", 0x42))
+            per_slice = rate // 100
+            sent = 0
+            start = time.monotonic()
+            print(f"flooding {start:.6f}", flush=True)
+            for i in range(int(seconds * 100)):
+                for _ in range(per_slice):
+                    s.send(frame)
+                sent += per_slice
+                delay = start + (i + 1) / 100 - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            print(f"flooded {sent} {time.monotonic() - start:.3f}", flush=True)
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description="run inside a test namespace")
     sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("send-ip"); c.add_argument("src", nargs="+"); c.add_argument("--dst", default="10.0.0.1")
-    c.add_argument("--dst-mac", default="ff:ff:ff:ff:ff:ff"); c.add_argument("--src-mac")
-    c.set_defaults(f=cmd_send_ip)
-    c = sub.add_parser("send-ip6"); c.add_argument("src", nargs="+"); c.add_argument("--dst", default="2001:db8::1")
-    c.add_argument("--dst-mac", default="33:33:00:00:00:01"); c.set_defaults(f=cmd_send_ip6)
-    c = sub.add_parser("sniff"); c.set_defaults(f=cmd_sniff)
-    c = sub.add_parser("send-arp"); c.add_argument("src"); c.add_argument("--op", type=int, default=1)
-    c.set_defaults(f=cmd_send_arp)
-    c = sub.add_parser("dora"); c.add_argument("--xid", type=int, default=1); c.add_argument("--server")
-    c.set_defaults(f=cmd_dora)
-    c = sub.add_parser("request"); c.add_argument("addr"); c.add_argument("--xid", type=int, default=2)
-    c.set_defaults(f=cmd_request)
-    c = sub.add_parser("release"); c.add_argument("addr"); c.add_argument("--server")
-    c.add_argument("--server-mac"); c.add_argument("--xid", type=int, default=3); c.set_defaults(f=cmd_release)
-    c = sub.add_parser("decline"); c.add_argument("addr"); c.add_argument("--xid", type=int, default=4)
-    c.set_defaults(f=cmd_decline)
-    c = sub.add_parser("dhcp-server"); c.add_argument("--ip"); c.add_argument("--pool", nargs="+")
-    c.add_argument("--lease", nargs="*", default=[]); c.add_argument("--default-lease", type=int, default=3600)
-    c.add_argument("--nak-xid", type=int, default=-1)
-    c.set_defaults(f=cmd_dhcp_server)
-    c = sub.add_parser("rogue-ack"); c.add_argument("addr"); c.add_argument("--ip"); c.add_argument("--vm-mac")
-    c.set_defaults(f=cmd_rogue_ack)
-    c = sub.add_parser("dhcp6-reply"); c.add_argument("addr"); c.add_argument("--src"); c.add_argument("--vm-mac")
-    c.add_argument("--valid", type=int, default=3600); c.set_defaults(f=cmd_dhcp6_reply)
-    c = sub.add_parser("flood"); c.add_argument("--rate", type=int, default=10000)
-    c.add_argument("--seconds", type=float, default=3); c.set_defaults(f=cmd_flood)
+    c = sub.add_parser("flood")
+    c.add_argument("--rate", type=int, default=10000)
+    c.add_argument("--seconds", type=float, default=3)
     a = p.parse_args()
-    a.f(a)
+    Peer().flood(a.rate, a.seconds)
 
 
 if __name__ == "__main__":
