@@ -2,13 +2,14 @@
 """The ebiptables backend against a real kernel, in private network
 namespaces only: a bridge namespace with two veth ports, a "VM" namespace
 behind port vnet0 (the filtered one) and a peer namespace behind vnet1.
-Frames are crafted with scapy and counted on the far side. TAP output.
+Frames are crafted with scapy and counted on the far side, by one
+long-running scapy agent per namespace (tests/integration/nwf_netns.py), so
+scapy is imported once per side, not once per exchange. TAP output.
 
 Needs root, ebtables/iptables (nft flavour) and python3-scapy; under CI=true
 a missing capability is a failure, elsewhere the test is skipped.
 """
 import difflib
-import json
 import os
 import re
 import shutil
@@ -18,14 +19,18 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from nwf_netns import Agent, scapy_python  # noqa: E402
+
 TOOL = os.path.join(os.environ.get("NWF_BUILD_ROOT", ""), "tools", "nwfilter")
-PROBE = os.path.join(HERE, "netns_probe.py")
 TAG = "nwf-compile-%d" % os.getpid()
 NS_BR, NS_VM, NS_PEER = TAG + "-br", TAG + "-vm", TAG + "-pe"
 VM_MAC, PEER_MAC = "52:54:00:00:00:02", "52:54:00:00:00:03"
 VM_IP, PEER_IP = "10.0.0.2", "10.0.0.3"
 
 results = []
+# the scapy agents in the VM and peer namespaces, while the bed is up
+agents = {}
 
 # shell and restore-format metacharacters; must reach the kernel verbatim
 NASTY_COMMENT = """`ls`;${COLUMNS};$(ls);"test";&'3   spaces' \\ -j ACCEPT"""
@@ -51,14 +56,6 @@ def run(*argv, check=True, ns=None, **kw):
     return proc
 
 
-def probe_python():
-    for cand in (os.environ.get("NWF_PROBE_PYTHON"), "/usr/bin/python3", sys.executable):
-        if cand and subprocess.run([cand, "-c", "import scapy.all"],
-                                   capture_output=True).returncode == 0:
-            return cand
-    return None
-
-
 def missing_capability():
     if os.geteuid() != 0:
         return "needs root"
@@ -66,7 +63,7 @@ def missing_capability():
                  "ebtables-restore", "iptables-restore"):
         if not shutil.which(tool):
             return "needs " + tool
-    if not probe_python():
+    if not scapy_python():
         return "needs python3-scapy"
     if not os.path.exists(TOOL):
         return "nwfilter tool not built"
@@ -93,9 +90,14 @@ def setup():
     # per network namespace; only the bridge namespace is touched
     run("sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=1", ns=NS_BR)
     run("sysctl", "-qw", "net.bridge.bridge-nf-call-ip6tables=1", ns=NS_BR)
+    python = scapy_python()
+    agents["vm"] = Agent(NS_VM, "eth0", python)
+    agents["peer"] = Agent(NS_PEER, "eth0", python)
 
 
 def teardown():
+    for agent in agents.values():
+        agent.close()
     for ns in (NS_BR, NS_VM, NS_PEER):
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
@@ -124,32 +126,6 @@ def saved_comment(rule):
     return re.sub(r"\\(.)", r"\1", m.group(1)) if m else None
 
 
-class Capture:
-    """Sniff in NS on eth0 from construction until wait()."""
-
-    def __init__(self, ns):
-        self.ready = tempfile.mktemp(prefix=TAG)
-        self.stop = tempfile.mktemp(prefix=TAG)
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", ns, PY, PROBE, "sniff", "eth0", self.ready, self.stop],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 60
-        while not os.path.exists(self.ready) and time.time() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.2)
-
-    def wait(self):
-        time.sleep(0.5)          # frames still in flight
-        open(self.stop, "w").close()
-        out, err = self.proc.communicate(timeout=120)
-        for path in (self.ready, self.stop):
-            if os.path.exists(path):
-                os.unlink(path)
-        if self.proc.returncode != 0:
-            raise RuntimeError("sniffer failed: " + err)
-        return set(json.loads(out))
-
-
 def udp(tag, src_mac=VM_MAC, src_ip=VM_IP, dst_mac=PEER_MAC, dst_ip=PEER_IP, **kw):
     frame = dict(kind="udp", tag=tag, src_mac=src_mac, src_ip=src_ip, dst_mac=dst_mac,
                  dst_ip=dst_ip)
@@ -158,26 +134,22 @@ def udp(tag, src_mac=VM_MAC, src_ip=VM_IP, dst_mac=PEER_MAC, dst_ip=PEER_IP, **k
 
 
 def arp(src_ip, src_mac=VM_MAC):
-    return dict(kind="arp", tag="arp", src_mac=src_mac, src_ip=src_ip, dst_ip=PEER_IP)
-
-
-def sender(ns, frames, started=None):
-    return subprocess.Popen(["ip", "netns", "exec", ns, PY, PROBE, "send", "eth0",
-                             json.dumps(list(frames))] + ([started] if started else []),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    """A broadcast ARP request from SRC_IP; it arrives as "arp-SRC_IP:0"."""
+    return dict(kind="arp", tag="arp-" + src_ip, src_mac=src_mac, dst_mac="ff:ff:ff:ff:ff:ff",
+                psrc=src_ip, pdst=PEER_IP)
 
 
 def exchange(vm_frames, peer_frames=()):
-    """Send from the VM and from the peer at once; return what each side
-    received (a side's capture also holds what it sent itself)."""
-    at_peer = Capture(NS_PEER)
-    at_vm = Capture(NS_VM)
-    senders = [sender(ns, frames) for ns, frames in ((NS_VM, vm_frames), (NS_PEER, peer_frames))
-               if frames]
-    for proc in senders:
-        if proc.wait(timeout=60) != 0:
-            raise RuntimeError("sender failed: " + proc.stderr.read().decode())
-    return at_peer.wait(), at_vm.wait()
+    """Send from the VM and from the peer; return what each side received
+    (a side's capture also holds what it sent itself), as "<tag>:<n>"."""
+    for agent in agents.values():
+        agent.call(op="start")
+    for who, frames in (("vm", vm_frames), ("peer", peer_frames)):
+        if frames:
+            agents[who].call(op="send", frames=list(frames))
+    time.sleep(0.5)          # frames still in flight
+    return (set(agents["peer"].call(op="collect")["seen"]),
+            set(agents["vm"].call(op="collect")["seen"]))
 
 
 def write_filters(tmp):
@@ -286,8 +258,8 @@ def atomic_checks(tmp):
                before.splitlines(), after.splitlines(), lineterm=""))[:3000])
         at_peer, _ = exchange([udp("old", src_ip=VM_IP), udp("new", src_ip="10.0.0.4"),
                                udp("p9999", src_ip=VM_IP, dport=9999)])
-        ok("udp:old:0" in at_peer and "udp:new:0" not in at_peer
-           and "udp:p9999:0" not in at_peer,
+        ok("old:0" in at_peer and "new:0" not in at_peer
+           and "p9999:0" not in at_peer,
            "tool %d (%s) refusing: the old rules still filter" % (position, refused), at_peer)
 
     # a first apply that fails takes away everything it had built
@@ -318,7 +290,7 @@ def atomic_checks(tmp):
        "an ebtables-only program on a port with old iptables chains clears them", state)
     at_peer, _ = exchange([udp("legit", src_ip=VM_IP), udp("p9999", src_ip=VM_IP, dport=9999),
                            udp("spoofip", src_ip="10.0.0.99")])
-    ok("udp:legit:0" in at_peer and "udp:p9999:0" in at_peer and "udp:spoofip:0" not in at_peer,
+    ok("legit:0" in at_peer and "p9999:0" in at_peer and "spoofip:0" not in at_peer,
        "clean-traffic alone filters (the old port-9999 drop is gone)", at_peer)
 
 
@@ -346,41 +318,42 @@ def checks(tmp):
          udp("spoofip", src_ip="10.0.0.99"), arp(VM_IP), arp("10.0.0.98"),
          udp("port9999", dport=9999)],
         [udp("tovm", src_mac=PEER_MAC, src_ip=PEER_IP, dst_mac=VM_MAC, dst_ip=VM_IP)])
-    ok("udp:legit:0" in at_peer, "legitimate IPv4 from the VM is delivered", at_peer)
-    ok("udp:spoofmac:0" not in at_peer, "a spoofed source MAC is dropped", at_peer)
-    ok("udp:spoofip:0" not in at_peer, "a spoofed source IP is dropped", at_peer)
-    ok("arp:" + VM_IP in at_peer, "ARP with the VM's own address is delivered", at_peer)
-    ok("arp:10.0.0.98" not in at_peer, "spoofed ARP is dropped", at_peer)
-    ok("udp:port9999:0" not in at_peer, "the iptables-layer drop rule is enforced", at_peer)
-    ok("udp:tovm:0" in at_vm, "legitimate IPv4 to the VM is delivered", at_vm)
+    ok("legit:0" in at_peer, "legitimate IPv4 from the VM is delivered", at_peer)
+    ok("spoofmac:0" not in at_peer, "a spoofed source MAC is dropped", at_peer)
+    ok("spoofip:0" not in at_peer, "a spoofed source IP is dropped", at_peer)
+    ok("arp-%s:0" % VM_IP in at_peer, "ARP with the VM's own address is delivered", at_peer)
+    ok("arp-10.0.0.98:0" not in at_peer, "spoofed ARP is dropped", at_peer)
+    ok("port9999:0" not in at_peer, "the iptables-layer drop rule is enforced", at_peer)
+    ok("tovm:0" in at_vm, "legitimate IPv4 to the VM is delivered", at_vm)
 
-    # switch to a second address while the VM keeps sending from the first
-    at_peer = Capture(NS_PEER)
-    started = tempfile.mktemp(prefix=TAG)
-    stream = sender(NS_VM, [udp("stream", count=400, gap=0.005)], started)
+    # switch to a second address while the VM keeps sending from the first:
+    # the stream runs from before the apply until after it
+    agents["peer"].call(op="start")
+    agents["vm"].call(op="stream_start", frames=[udp("stream")], gap=0.005)
     deadline = time.time() + 60
-    while not os.path.exists(started) and time.time() < deadline:
+    while ("stream:0" not in agents["peer"].call(op="peek")["seen"]
+           and time.time() < deadline):
         time.sleep(0.02)
-    os.unlink(started)
+    running_before = "stream:0" in agents["peer"].call(op="peek")["seen"]
     t0 = time.time()
-    running_before = stream.poll() is None
     apply(tmp, "nwf-it-top", "--var", "IP=" + VM_IP, "--var", "IP=10.0.0.4")
     switch_time = time.time() - t0
-    running_after = stream.poll() is None
-    stream.wait(timeout=60)
-    seen = at_peer.wait()
-    got = sum(1 for s in seen if s.startswith("udp:stream:"))
-    ok(got == 400 and running_before and running_after,
-       "re-apply during a 400-frame stream loses no legitimate frame "
-       "(%d received, apply took %.3f s, stream running before/after: %s/%s)"
-       % (got, switch_time, running_before, running_after))
+    time.sleep(0.5)
+    sent = agents["vm"].call(op="stream_stop")["sent"].get("stream", 0)
+    time.sleep(0.5)          # frames still in flight
+    seen = set(agents["peer"].call(op="collect")["seen"])
+    got = sum(1 for s in seen if s.startswith("stream:"))
+    ok(got == sent and sent >= 100 and running_before,
+       "re-apply during a %d-frame stream loses no legitimate frame "
+       "(%d received, apply took %.3f s, stream delivering before the apply: %s)"
+       % (sent, got, switch_time, running_before))
     state = firewall_state()
     ok("10.0.0.4" in state and "J-vnet0" not in state and "FJ-vnet0" not in state,
        "the new rules are live under the final names", state)
 
     apply(tmp, "nwf-it-top", ip="10.0.0.4")
     at_peer, _ = exchange([udp("old", src_ip=VM_IP), udp("new", src_ip="10.0.0.4")])
-    ok("udp:old:0" not in at_peer and "udp:new:0" in at_peer,
+    ok("old:0" not in at_peer and "new:0" in at_peer,
        "after switching to IP 10.0.0.4 only the new address passes", at_peer)
 
     apply(tmp, "nwf-it-quotes", ip="10.0.0.4")
@@ -402,7 +375,7 @@ def checks(tmp):
        and firewall_state() == before,
        "a batch the kernel refuses is rolled back, the previous rules stay", proc.stderr)
     at_peer, _ = exchange([udp("still", src_ip="10.0.0.4"), udp("stillbad", src_ip=VM_IP)])
-    ok("udp:still:0" in at_peer and "udp:stillbad:0" not in at_peer,
+    ok("still:0" in at_peer and "stillbad:0" not in at_peer,
        "after the failed updates the previous rules still filter", at_peer)
 
     atomic_checks(tmp)
@@ -416,9 +389,9 @@ def checks(tmp):
         [udp("server", src_mac=PEER_MAC, src_ip=PEER_IP, dst_mac=VM_MAC, dst_ip=VM_IP,
              sport=67, dport=68),
          udp("rogue4", src_mac=PEER_MAC, src_ip=PEER_IP, dst_mac=VM_MAC, dst_ip=VM_IP)])
-    ok("udp:dhcp:0" in at_peer and "udp:server:0" in at_vm,
+    ok("dhcp:0" in at_peer and "server:0" in at_vm,
        "allow-dhcp lets DHCP through in both directions", (at_peer, at_vm))
-    ok("udp:other4:0" not in at_peer and "udp:rogue4:0" not in at_vm,
+    ok("other4:0" not in at_peer and "rogue4:0" not in at_vm,
        "allow-dhcp plus drop-all drops every other IPv4 frame (no fail-open)", (at_peer, at_vm))
 
     proc = nwfilter("remove", "--backend", "ebiptables", "--port", "vnet0")
@@ -428,7 +401,6 @@ def checks(tmp):
 
 
 def main():
-    global PY
     reason = missing_capability()
     if reason:
         if os.environ.get("CI") == "true":
@@ -436,7 +408,6 @@ def main():
             return 1
         print("1..0 # SKIP %s" % reason)
         return 0
-    PY = probe_python()
     tmp = tempfile.mkdtemp(prefix=TAG)
     try:
         setup()
