@@ -340,24 +340,44 @@ def start_events(d):
     return [log_time(m.group(1)) for m in EVENT_RE.finditer(d.log()) if m.group(2) == "start"]
 
 
+def rechecks_over(d):
+    """Return once the daemon's follow-up checks of firewalld's last event
+    are over (the last starts 0.75 s after it, by the log stamp; 0.75 s
+    more for that round under a sanitizer on a loaded machine), so that
+    none of them repairs what a test breaks next."""
+    events = [log_time(m.group(1)) for m in EVENT_RE.finditer(d.log())]
+    if events:
+        time.sleep(max(0.0, events[-1] + 1.5 - time.time()))
+
+
+def settled(d):
+    """Return once the daemon's checks after firewalld's last event are
+    over, so that none of them repairs what a test breaks next. The last
+    recheck is queued 0.75 s after the event (by the daemon's log stamp;
+    0.5 s more for a late timer on a loaded machine), and checks and calls
+    share the daemon's one worker in order: a call made after that is
+    answered once every queued check has finished, however slow."""
+    import libvirt
+    events = [log_time(m.group(1)) for m in EVENT_RE.finditer(d.log())]
+    if events:
+        time.sleep(max(0.0, events[-1] + 1.25 - time.time()))
+    conn = libvirt.open(d.uri)
+    try:
+        conn.listAllNWFilterBindings()
+    finally:
+        conn.close()
+
+
 def restart_daemon(d):
     """Restart nwfilterd and return once its checks after firewalld's
-    answer are over, so that none of them repairs what a test breaks next:
-    the last recheck starts 0.75 s after the answer (by the daemon's log
-    stamp), and 0.75 s more leave room for that round in a sanitizer
-    build on a loaded machine."""
+    answer are over."""
     starts = len(start_events(d))
     d.stop()
     d.start()
-    answered = time.time()
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        events = start_events(d)
-        if len(events) > starts:
-            answered = events[-1]
-            break
+    while len(start_events(d)) <= starts and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(max(0.0, answered + 1.5 - time.time()))
+    settled(d)
 
 
 def main():
@@ -513,6 +533,7 @@ def main():
                        if BACKEND == "ebiptables" else [["nft", "flush", "ruleset"]])
             for flush in flushes:
                 for repair in ("firewalld signal", "daemon restart"):
+                    settled(d)
                     nn.run(*flush, ns=bed.br)
                     proc = status(bed, d)
                     tap.ok(proc.returncode == 1 and "drift" in proc.stdout,
@@ -538,6 +559,7 @@ def main():
                         tap.ok(elapsed is not None and took and took[0] <= BOUND,
                                "%s, then %s: repaired %s s after firewalld's event"
                                % (" ".join(flush), repair, took[0] if took else "never"), out)
+                        rechecks_over(d)
                     ok, detail = enforced(bed)
                     tap.ok(ok, "%s, then %s: enforced" % (" ".join(flush), repair), detail)
         except Exception as exc:
