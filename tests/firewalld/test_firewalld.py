@@ -340,16 +340,6 @@ def start_events(d):
     return [log_time(m.group(1)) for m in EVENT_RE.finditer(d.log()) if m.group(2) == "start"]
 
 
-def rechecks_over(d):
-    """Return once the daemon's follow-up checks of firewalld's last event
-    are over (the last starts 0.75 s after it, by the log stamp; 0.75 s
-    more for that round under a sanitizer on a loaded machine), so that
-    none of them repairs what a test breaks next."""
-    events = [log_time(m.group(1)) for m in EVENT_RE.finditer(d.log())]
-    if events:
-        time.sleep(max(0.0, events[-1] + 1.5 - time.time()))
-
-
 def settled(d):
     """Return once the daemon's checks after firewalld's last event are
     over, so that none of them repairs what a test breaks next. The last
@@ -559,7 +549,6 @@ def main():
                         tap.ok(elapsed is not None and took and took[0] <= BOUND,
                                "%s, then %s: repaired %s s after firewalld's event"
                                % (" ".join(flush), repair, took[0] if took else "never"), out)
-                        rechecks_over(d)
                     ok, detail = enforced(bed)
                     tap.ok(ok, "%s, then %s: enforced" % (" ".join(flush), repair), detail)
         except Exception as exc:
