@@ -224,11 +224,11 @@ class Bed:
         """STEPS: [(sender, [frame, ...]), ...] sent in order. Returns
         {"vm": set, "peer": set, "host": set} of what each side received
         within SETTLE seconds. ARRIVE: {receiver: [item, ...]} that must
-        arrive; once all have, the wait ends GRACE later instead (what was
-        sent is then through the bridge, and frames that should have been
-        dropped have had the same time to show up), and if they have not
-        it lasts up to SETTLE + 1 s, so a loaded machine does not lose them.
-        """
+        arrive; once all have, the wait ends GRACE later instead (every
+        frame was sent before the wait began, so one that should have been
+        dropped had GRACE more than those took to show up), and if they
+        have not it lasts up to SETTLE + 1 s, so a loaded machine does not
+        lose them."""
         for agent in self.agents.values():
             # returns once the sniffer's socket is open
             agent.call(op="start")
