@@ -37,8 +37,12 @@ nwf_rule_inst_free(NwfRuleInst *rule)
 {
     if (!rule)
         return;
-    for (guint f = 0; f < NWF_FIELD_LAST; f++)
-        nwf_value_clear(&rule->fields[f]);
+    /* most fields of a rule are never set: clearing them would only touch
+     * (and fault in) memory calloc left unwritten */
+    for (guint f = 0; f < NWF_FIELD_LAST; f++) {
+        if (rule->fields[f].present || rule->fields[f].var || rule->fields[f].type)
+            nwf_value_clear(&rule->fields[f]);
+    }
     g_free(rule->origin.filter);
     g_free(rule->origin.chain);
     g_free(rule->origin.vars);
