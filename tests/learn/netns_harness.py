@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from netns_peer import Peer
+from netns_peer import FENCE_IFACE, Peer, one_cpu
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "netns_peer.py")
@@ -49,17 +49,23 @@ class Net:
         # one a command.
         ip_batch([f"netns add {ns}" for ns in self.names])
         guests = ((vm1, "vnet1", MAC_VM1), (vm2, "vnet2", MAC_VM2), (srv, "srvp", MAC_SRV))
+        # The VMs' fence links (see delivered()): no filters on their ports,
+        # no IPv6 of their own (addrgenmode none), so they send nothing else.
+        fences = ((vm1, "vfen1"), (vm2, "vfen2"))
         ip_batch(["link set lo up",
                   "link add br0 type bridge stp_state 0 mcast_snooping 0 forward_delay 0",
                   "link set br0 up"] +
-                 [f"link add {port} type veth peer name eth0 netns {ns}" for ns, port, _ in guests],
-                 ns=br)
+                 [f"link add {port} type veth peer name eth0 netns {ns}" for ns, port, _ in guests] +
+                 [f"link add {port} type veth peer name {FENCE_IFACE} netns {ns}"
+                  for ns, port in fences], ns=br)
         for ns, _, mac in guests:
+            fence = [f"link set {FENCE_IFACE} addrgenmode none", f"link set {FENCE_IFACE} up"]
             ip_batch([f"link set eth0 address {mac}", "link set lo up", "link set eth0 up"] +
                      (["addr add 10.0.0.1/24 dev eth0",
-                       "addr add 2001:db8::1/64 dev eth0 nodad"] if ns == srv else []), ns=ns)
-        ip_batch([f"link set {port} {what}" for _, port, _ in guests
-                  for what in ("master br0", "up")], ns=br)
+                       "addr add 2001:db8::1/64 dev eth0 nodad"] if ns == srv else fence), ns=ns)
+        ports = [port for _, port, _ in guests] + [port for _, port in fences]
+        ip_batch([f"link set {port} {what}" for port in ports for what in ("master br0", "up")],
+                 ns=br)
 
     def teardown(self):
         ip_batch([f"netns del {ns}" for ns in self.names], check=False)
@@ -177,10 +183,15 @@ def flood(ns, rate, seconds):
 def delivered(vm, srv, sources, src_mac=None):
     """The sources the server in SRV saw, in order, of the UDP datagrams
     VM sends from SOURCES to the server's MAC (one frame each, in that
-    order; IPv6 when the first source is), from SRC_MAC when given."""
+    order; IPv6 when the first source is), from SRC_MAC when given. A fence
+    frame VM sends after them on its unfiltered link marks the end: what
+    has not arrived before it was dropped on the way."""
+    guest = peer(vm)
     with peer(srv).sniff() as sniffer:
-        peer(vm).send_ip(sources, dst_mac=MAC_SRV, src_mac=src_mac)
-    return sniffer.sources
+        with one_cpu():
+            guest.send_ip(sources, dst_mac=MAC_SRV, src_mac=src_mac)
+            token = guest.send_fence(MAC_SRV)
+        return sniffer.sources_before(token)
 
 
 def v4(port_state):

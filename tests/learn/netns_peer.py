@@ -12,6 +12,7 @@ flood ...), so that its pace does not share an interpreter with the
 harness. Times are CLOCK_MONOTONIC seconds, the clock learn-probe prints
 (in microseconds)."""
 import argparse
+import contextlib
 import ctypes
 import os
 import select
@@ -27,14 +28,15 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Ether
 
 IFACE = "eth0"
+# A guest's second link to the bridge, on a port without filters: a fence
+# frame sent there after a guest's frames reaches the server after them.
+FENCE_IFACE = "fence"
+FENCE_TYPE = 0x88b5     # IEEE local experimental EtherType
 BROADCAST = "ff:ff:ff:ff:ff:ff"
 ETH_P_ALL = 0x0003
 CLONE_NEWNET = 0x40000000
 PACKET_OUTGOING = 4
 SO_RCVBUFFORCE = 33     # not in Python's socket module
-# How long a frame already sent may still be on its way (through the bridge
-# and its filters) to a sniffer: what arrives later is not counted.
-SETTLE = 0.3
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -45,10 +47,10 @@ def _setns(fd):
         raise OSError(err, f"setns: {os.strerror(err)}")
 
 
-def _bound(proto):
+def _bound(proto, iface):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
     try:
-        s.bind((IFACE, proto))
+        s.bind((iface, proto))
         if proto:
             # Room for everything a case sends while nobody reads.
             s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20)
@@ -85,24 +87,43 @@ def dhcp_type(p):
 
 
 class Sniffer:
-    """The UDP datagrams to port 4000 eth0 receives while the with-block
-    runs (and SETTLE after it): their source addresses, in order, in
-    .sources."""
+    """Listens on eth0 from its creation until the with-block ends."""
 
     def __init__(self, sock):
         self.sock = sock
-        self.sources = []
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        time.sleep(SETTLE)
-        with self.sock:
-            while (p := receive(self.sock, 0)) is not None:
-                if p.haslayer(UDP) and p[UDP].dport == 4000:
-                    self.sources.append(p[IP].src if p.haslayer(IP) else p[IPv6].src)
+        self.sock.close()
         return False
+
+    def sources_before(self, token, timeout=10):
+        """The source addresses of the UDP datagrams to port 4000 received
+        before the fence frame TOKEN, in order."""
+        sources = []
+        deadline = time.monotonic() + timeout
+        while (p := receive(self.sock, deadline - time.monotonic())) is not None:
+            if p.type == FENCE_TYPE and raw(p.payload)[:len(token)] == token:
+                return sources
+            if p.haslayer(UDP) and p[UDP].dport == 4000:
+                sources.append(p[IP].src if p.haslayer(IP) else p[IPv6].src)
+        raise RuntimeError(f"the fence frame did not arrive within {timeout} s")
+
+
+@contextlib.contextmanager
+def one_cpu():
+    """This thread on one CPU for the block. A frame sent on a veth waits
+    in the sending CPU's backlog, and a frame the bridge forwards joins the
+    backlog of the CPU forwarding it: so frames sent from one CPU over the
+    same number of hops reach their end in the order they were sent."""
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)
 
 
 class DhcpServer:
@@ -173,12 +194,12 @@ class Peer:
     def __init__(self, ns=None):
         self.ns = ns
 
-    def socket(self, receive_all=False):
-        """A packet socket bound to eth0 of the namespace; it sends, and
+    def socket(self, receive_all=False, iface=IFACE):
+        """A packet socket bound to IFACE of the namespace; it sends, and
         with RECEIVE_ALL receives every frame too."""
         proto = ETH_P_ALL if receive_all else 0
         if self.ns is None:
-            return _bound(proto)
+            return _bound(proto, iface)
         target = os.open(f"/run/netns/{self.ns}", os.O_RDONLY)
         home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         try:
@@ -186,7 +207,7 @@ class Peer:
             try:
                 if os.stat("/proc/thread-self/ns/net").st_ino != os.fstat(target).st_ino:
                     raise OSError(f"setns did not enter {self.ns}")
-                return _bound(proto)
+                return _bound(proto, iface)
             finally:
                 _setns(home)
         finally:
@@ -219,6 +240,14 @@ class Peer:
     def sniff(self):
         """A Sniffer on eth0: listening when this returns."""
         return Sniffer(self.socket(receive_all=True))
+
+    def send_fence(self, dst_mac):
+        """A fence frame to DST_MAC from the fence link; its token."""
+        token = os.urandom(8)
+        with self.socket(iface=FENCE_IFACE) as s:
+            s.send(raw(Ether(src=s.getsockname()[4].hex(":"), dst=dst_mac, type=FENCE_TYPE) /
+                       token))
+        return token
 
     def send_arp(self, src, op=1):
         self._send(lambda m: Ether(src=m, dst=BROADCAST) /
