@@ -596,6 +596,15 @@ nwf_driver_binding_get_xml(NwfDriver *driver, const char *portdev, GError **erro
     return def ? nwf_binding_def_format(def) : NULL;
 }
 
+/* A binding that could not be created leaves no learning behind: compiling
+ * it may have opened its port's packet socket. */
+static void
+binding_create_undo_learning(NwfDriver *driver, const NwfBindingDef *binding)
+{
+    if (driver->learn)
+        nwf_driver_learn_drop_binding(driver->learn, binding);
+}
+
 NwfBindingDef *
 nwf_driver_binding_create(NwfDriver *driver, const char *xml, gboolean validate, GError **error)
 {
@@ -627,6 +636,7 @@ nwf_driver_binding_create(NwfDriver *driver, const char *xml, gboolean validate,
     result = nwf_binding_def_copy(def);
     portdev = result->portdev;
     if (!nwf_binding_store_save(driver->bindings, g_steal_pointer(&def), error)) {
+        binding_create_undo_learning(driver, result);
         nwf_binding_def_free(result);
         return NULL;
     }
@@ -634,10 +644,19 @@ nwf_driver_binding_create(NwfDriver *driver, const char *xml, gboolean validate,
         if (!nwf_binding_store_delete(driver->bindings, portdev, &cause))
             g_warning("cannot remove the status file of the failed binding '%s': %s",
                       portdev, cause->message);
+        binding_create_undo_learning(driver, result);
         nwf_binding_def_free(result);
         return NULL;
     }
     return result;
+}
+
+gboolean
+nwf_driver_port_learning(NwfDriver *driver, const char *portdev)
+{
+    NWF_DRIVER_LOCK(driver);
+
+    return driver->learn && nwf_driver_learn_running(driver->learn, portdev);
 }
 
 gboolean

@@ -69,6 +69,9 @@ NwfBindingDef *nwf_driver_binding_create(NwfDriver *driver, const char *xml, gbo
 gboolean nwf_driver_binding_delete(NwfDriver *driver, const char *portdev, GError **error);
 char *nwf_driver_binding_get_xml(NwfDriver *driver, const char *portdev, GError **error);
 
+/* Whether IP address learning runs on PORTDEV now (for status and tests). */
+gboolean nwf_driver_port_learning(NwfDriver *driver, const char *portdev);
+
 /* Re-apply the binding of PORTDEV alone (its learned addresses changed).
  * A binding that no longer exists stops its address learning. */
 gboolean nwf_driver_binding_reapply(NwfDriver *driver, const char *portdev, GError **error);

@@ -157,6 +157,12 @@ nwf_driver_learn_forget(NwfDriverLearn *learn, const char *portdev)
     nwf_learner_stop(learn->learner, portdev, TRUE);
 }
 
+gboolean
+nwf_driver_learn_running(NwfDriverLearn *learn, const char *portdev)
+{
+    return nwf_learner_is_running(learn->learner, portdev);
+}
+
 void
 nwf_driver_learn_drop_binding(NwfDriverLearn *learn, const NwfBindingDef *binding)
 {

@@ -46,3 +46,6 @@ void nwf_driver_learn_forget(NwfDriverLearn *learn, const char *portdev);
  * forgotten even when its port was not being learned (the device absent
  * since the daemon started), so the VM's next binding learns afresh. */
 void nwf_driver_learn_drop_binding(NwfDriverLearn *learn, const NwfBindingDef *binding);
+
+/* Whether PORTDEV's traffic is being snooped (its packet socket is open). */
+gboolean nwf_driver_learn_running(NwfDriverLearn *learn, const char *portdev);

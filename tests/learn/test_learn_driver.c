@@ -195,6 +195,31 @@ test_snoopable_learning_rules(Fixture *f, gconstpointer data)
     assert_applied(f, "lo", learning_rules("lo", NWF_LEARN_RULES_BASIC, FALSE));
 }
 
+/* A create the backend refuses leaves no packet socket behind; the next
+ * create learns again. */
+static void
+test_failed_create_stops_learning(Fixture *f, gconstpointer data)
+{
+    g_autofree char *xml = binding_xml("lo", "t-ip", "");
+    g_autoptr(NwfBindingDef) def = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!have_net_raw() && g_strcmp0(g_getenv("CI"), "true") != 0) {
+        g_test_skip("needs CAP_NET_RAW for a packet socket");
+        return;
+    }
+    f->kernel->fail_commit = TRUE;
+    def = nwf_driver_binding_create(f->driver, xml, FALSE, &error);
+    g_assert_null(def);
+    g_assert_nonnull(error);
+    g_assert_false(nwf_driver_port_learning(f->driver, "lo"));
+    g_assert_null(nwf_driver_binding_lookup(f->driver, "lo", NULL));
+    f->kernel->fail_commit = FALSE;
+    create_ok(f, "lo", "t-ip", "");
+    g_assert_true(nwf_driver_port_learning(f->driver, "lo"));
+    assert_applied(f, "lo", learning_rules("lo", NWF_LEARN_RULES_BASIC, FALSE));
+}
+
 static const NwfFilterDef *
 lookup_one(const char *name, gpointer data)
 {
@@ -257,6 +282,7 @@ main(int argc, char **argv)
     ADD("/learn/driver/none-refused", test_none_refused, NULL);
     ADD("/learn/driver/given-ip-compiles", test_given_ip_compiles, NULL);
     ADD("/learn/driver/snoopable-learning-rules", test_snoopable_learning_rules, NULL);
+    ADD("/learn/driver/failed-create-stops-learning", test_failed_create_stops_learning, NULL);
     ADD("/learn/driver/lease-file-restores", test_lease_file_restores,
         "9223372036854775807 " OWNER "-" MAC_TEXT " 10.0.0.9 0.0.0.0\n"
         "4000000000 " OWNER "-" MAC_TEXT " 10.0.0.10 10.0.0.1\n"
