@@ -130,12 +130,13 @@ class DhcpServer:
     """Answers DISCOVER with the next pool address and REQUEST with the
     requested address (a NAK for transaction NAK_XID), from a thread of
     its own; lease time per address from LEASES {addr: secs}. Serving once
-    the constructor returns."""
+    the constructor returns. .acked: {addr: the time of the latest ACK}."""
 
     def __init__(self, sock, ip, pool, leases, default_lease, nak_xid):
         self.sock, self.ip, self.pool = sock, ip, iter(pool)
         self.leases, self.default_lease, self.nak_xid = leases, default_lease, nak_xid
         self.mac = sock.getsockname()[4].hex(":")
+        self.acked = {}
         self.errors = []
         self.stop_r, self.stop_w = os.pipe()
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -163,7 +164,9 @@ class DhcpServer:
             self._reply(p, "nak", "0.0.0.0")
         elif mtype == 3:
             opts = dict(o for o in p[DHCP].options if isinstance(o, tuple) and len(o) == 2)
-            self._reply(p, "ack", opts.get("requested_addr", p[BOOTP].ciaddr))
+            addr = opts.get("requested_addr", p[BOOTP].ciaddr)
+            self.acked[addr] = time.monotonic()
+            self._reply(p, "ack", addr)
 
     def _serve(self):
         while True:
