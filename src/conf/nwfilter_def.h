@@ -186,12 +186,10 @@ typedef struct {
 
 /* One attribute value. Either a variable reference (var != NULL, typed value
  * unset) or a parsed, validated typed value. */
+/* Every rule carries one of these per field (most unset), so it is kept
+ * small: the flags and the type are bytes. */
 typedef struct {
-    gboolean present;
-    gboolean negated;      /* match='no' (masks/range ends take their partner's) */
-    NwfDataType type;
     NwfVarRef *var;
-    gboolean hex;          /* a number written in hex prints back as 0x%x */
     union {
         guint32 num;       /* UINT*, BOOLEAN, mask prefix lengths, named numbers */
         guint8 mac[6];     /* MAC_ADDR, MAC_MASK */
@@ -209,6 +207,10 @@ typedef struct {
         } ipset_flags;
     } u;
     guint32 ipv6_scope;    /* IPV6_ADDR: interface index of a "%scope" suffix, or 0 */
+    guint8 type;           /* NwfDataType */
+    guint8 present;
+    guint8 negated;        /* match='no' (masks/range ends take their partner's) */
+    guint8 hex;            /* a number written in hex prints back as 0x%x */
 } NwfValue;
 
 typedef struct {
