@@ -22,6 +22,14 @@ row ends with the load average, since every figure scales with it.
 libvirt takes seconds per port, so it is measured on the first K ports of
 each run (default 10) and its per-port figure is the mean over those.
 
+  bench_ebiptables.py --inner libvirt K [--redefined FILE]
+
+runs one libvirtd measurement in the current namespaces (the caller unshares
+them; run_inner does) and prints it as JSON. With --redefined it goes on to
+redefine clean-traffic from FILE (timed until the final chains of all K
+ports hold the added rule) and to delete the K bindings one by one: the
+libvirt side of bench_compare.py.
+
 Besides wall-clock time, each side's CPU time per port is printed (ours:
 the nwfilter process and the tools it runs; libvirt: virsh, plus libvirtd
 and the tools it runs): on a loaded machine wall time is mostly waiting
