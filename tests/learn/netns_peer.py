@@ -5,7 +5,8 @@ frames sent and received on eth0 of a test namespace.
 The tests use it in their own process: a Peer opens its packet sockets
 inside the namespace it names (setns on the calling thread, then straight
 back), so a probe costs no interpreter start and no scapy import. Every
-socket is bound to eth0 of that namespace; nothing is sent anywhere else.
+socket is bound to eth0 (or the fence link) of that namespace; nothing is
+sent anywhere else.
 
 The flood runs as a process of its own (ip netns exec NS netns_peer.py
 flood ...), so that its pace does not share an interpreter with the
