@@ -464,7 +464,8 @@ nwf_nft_script_port(GString *s, NwfNftState *state, const char *ifname,
         dispatch_same_flags(old, next)) {
         elements_write(s, old->elements, new_elements, "delete");
         elements_write(s, new_elements, old->elements, "add");
-        digest_write(s, ifname, old->digest, new_port->digest);
+        if (g_strcmp0(old->digest, new_port->digest) != 0)
+            digest_write(s, ifname, old->digest, new_port->digest);
         g_hash_table_insert(state->ports, g_strdup(ifname), g_steal_pointer(&next));
         return;
     }

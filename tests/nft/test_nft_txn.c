@@ -646,6 +646,44 @@ test_group_moved_in_place(void)
     check_like_fresh(&b, &a, &a);
 }
 
+/* A redefinition that changes a group's rules but neither its ports'
+ * values nor their layers writes nothing per port: the group's chains are
+ * rewritten and renamed, and that is the whole script. */
+static void
+test_group_move_script_has_no_port_command(void)
+{
+    static const char *const ip0[] = { "10.0.0.5", NULL };
+    static const char *const ip1[] = { "10.0.0.6", NULL };
+    const char *const ports[] = { "vnet0", "vnet1" };
+    const char *const *const ips[] = { ip0, ip1 };
+    g_autoptr(NwfNftState) state = nwf_nft_state_new();
+    g_autoptr(GString) before = g_string_new(NULL);
+    g_autoptr(GString) script = g_string_new(NULL);
+    g_autoptr(GHashTable) final = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                        (GDestroyNotify)nwf_nft_port_free);
+    g_autoptr(GError) error = NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS(ports); i++) {
+        g_autoptr(NwfRuleProgram) a = program_ips(ports[i], ips[i]);
+        g_autoptr(NwfRuleProgram) b = program_ips(ports[i], ips[i]);
+        g_autoptr(NwfNftPort) old = nwf_nft_port_render(a, FALSE, &error);
+        g_assert_no_error(error);
+        nwf_nft_script_port(before, state, ports[i], old, 0);
+        nwf_rule_program_eth_add_rule(b, NWF_ETH_VM_OUT, NULL,
+                                      rule(NWF_PROTO_MAC, NWF_ACTION_DROP, NWF_FIELD_SRCMACADDR,
+                                           "52:54:00:00:00:98"));
+        g_hash_table_insert(final, (gpointer)ports[i], nwf_nft_port_render(b, FALSE, &error));
+        g_assert_no_error(error);
+    }
+    g_assert_nonnull(strstr(before->str, "\"vnet1\""));
+    nwf_nft_script_moves(script, state, final);
+    for (guint i = 0; i < G_N_ELEMENTS(ports); i++)
+        nwf_nft_script_port(script, state, ports[i], g_hash_table_lookup(final, ports[i]), 0);
+    g_assert_nonnull(strstr(script->str, "rename chain bridge nwfilter " NWF_NFT_GROUP_PREFIX));
+    g_assert_nonnull(strstr(script->str, "52:54:00:00:00:98"));
+    g_assert_null(strstr(script->str, "vnet"));
+}
+
 /* A transaction that changes nothing writes nothing, not even our tables. */
 static void
 test_noop_writes_nothing(void)
@@ -711,6 +749,8 @@ main(int argc, char **argv)
     g_test_add_func("/nft/txn/features", test_features);
     g_test_add_func("/nft/txn/noop-writes-nothing", test_noop_writes_nothing);
     g_test_add_func("/nft/txn/group-moved-in-place", test_group_moved_in_place);
+    g_test_add_func("/nft/txn/group-move-script-has-no-port-command",
+                    test_group_move_script_has_no_port_command);
     g_test_add_func("/nft/txn/address-change-is-element-update",
                     test_address_change_is_element_update);
     return g_test_run();
