@@ -18,6 +18,8 @@
  *                            IP-layer rule) in the current network namespace
  *                            in one transaction and exit: for
  *                            bench_nft_datapath.py
+ *   bench_nft --here-remove N   remove those N bindings again, in one
+ *                            transaction
  *   bench_nft --redefined-xml   print the redefined clean-traffic (so every
  *                            side of bench_compare.py redefines the same) */
 #include "config.h"
@@ -274,9 +276,9 @@ bench_floor(guint n, GPtrArray *after)
     unlink(path);
 }
 
-/* --here N */
+/* --here N, --here-remove N */
 static int
-install_here(gint n)
+install_here(gint n, gboolean remove)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) programs = NULL;
@@ -290,7 +292,7 @@ install_here(gint n)
     filters_load();
     filters_redefine();
     programs = programs_compile((guint)n, "clean-traffic", "dummy");
-    ok = commit_ports(backend, programs, 0, (guint)n, FALSE);
+    ok = commit_ports(backend, programs, 0, (guint)n, remove);
     backend->ops->free(backend);
     g_hash_table_unref(filters);
     return ok ? 0 : 1;
@@ -300,10 +302,12 @@ int
 main(int argc, char **argv)
 {
     static const guint defaults[] = { 10, 100, 1000 };
-    gint here = 0, ebiptables_max = 100;
+    gint here = 0, here_remove = 0, ebiptables_max = 100;
     gboolean print_redefined = FALSE;
     GOptionEntry entries[] = {
         { "here", 0, 0, G_OPTION_ARG_INT, &here, "install N bindings here and exit", "N" },
+        { "here-remove", 0, 0, G_OPTION_ARG_INT, &here_remove,
+          "remove the N bindings --here installed and exit", "N" },
         { "ebiptables-max", 0, 0, G_OPTION_ARG_INT, &ebiptables_max,
           "measure ebiptables only for N <= M", "M" },
         { "machine", 0, 0, G_OPTION_ARG_NONE, &machine, "one 'result' line per figure", NULL },
@@ -326,7 +330,9 @@ main(int argc, char **argv)
         return 0;
     }
     if (here > 0)
-        return install_here(here);
+        return install_here(here, FALSE);
+    if (here_remove > 0)
+        return install_here(here_remove, TRUE);
     if (unshare(CLONE_NEWNET) != 0) {
         perror("unshare(CLONE_NEWNET) (needs root)");
         return 2;
