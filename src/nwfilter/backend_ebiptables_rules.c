@@ -169,8 +169,8 @@ emit_pair(GPtrArray *args, const NwfRuleInst *rule, SideFunc side)
 static void
 ebt_mac_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
-    const NwfValue *addr = &rule->fields[dst ? NWF_FIELD_DSTMACADDR : NWF_FIELD_SRCMACADDR];
-    const NwfValue *mask = &rule->fields[dst ? NWF_FIELD_DSTMACMASK : NWF_FIELD_SRCMACMASK];
+    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_DSTMACADDR : NWF_FIELD_SRCMACADDR);
+    const NwfValue *mask = nwf_rule_field(rule, dst ? NWF_FIELD_DSTMACMASK : NWF_FIELD_SRCMACMASK);
 
     if (addr->present)
         ebt_opt(args, dst ? "-d" : "-s", addr, mac_mask_text(addr, mask));
@@ -180,8 +180,8 @@ static void
 ebt_ip_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
     gboolean v6 = rule->protocol == NWF_PROTO_IPV6;
-    const NwfValue *addr = &rule->fields[dst ? NWF_FIELD_DSTIPADDR : NWF_FIELD_SRCIPADDR];
-    const NwfValue *mask = &rule->fields[dst ? NWF_FIELD_DSTIPMASK : NWF_FIELD_SRCIPMASK];
+    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPADDR : NWF_FIELD_SRCIPADDR);
+    const NwfValue *mask = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPMASK : NWF_FIELD_SRCIPMASK);
     const char *opt = v6 ? (dst ? "--ip6-destination" : "--ip6-source")
                          : (dst ? "--ip-destination" : "--ip-source");
 
@@ -193,8 +193,8 @@ static void
 ebt_port_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
     gboolean v6 = rule->protocol == NWF_PROTO_IPV6;
-    const NwfValue *lo = &rule->fields[dst ? NWF_FIELD_DSTPORTSTART : NWF_FIELD_SRCPORTSTART];
-    const NwfValue *hi = &rule->fields[dst ? NWF_FIELD_DSTPORTEND : NWF_FIELD_SRCPORTEND];
+    const NwfValue *lo = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTSTART : NWF_FIELD_SRCPORTSTART);
+    const NwfValue *hi = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTEND : NWF_FIELD_SRCPORTEND);
     const char *opt = v6 ? (dst ? "--ip6-destination-port" : "--ip6-source-port")
                          : (dst ? "--ip-destination-port" : "--ip-source-port");
 
@@ -207,8 +207,8 @@ ebt_port_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 static void
 ebt_arp_ip_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
-    const NwfValue *addr = &rule->fields[dst ? NWF_FIELD_ARPDSTIPADDR : NWF_FIELD_ARPSRCIPADDR];
-    const NwfValue *mask = &rule->fields[dst ? NWF_FIELD_ARPDSTIPMASK : NWF_FIELD_ARPSRCIPMASK];
+    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_ARPDSTIPADDR : NWF_FIELD_ARPSRCIPADDR);
+    const NwfValue *mask = nwf_rule_field(rule, dst ? NWF_FIELD_ARPDSTIPMASK : NWF_FIELD_ARPSRCIPMASK);
 
     if (addr->present)
         ebt_opt(args, dst ? "--arp-ip-dst" : "--arp-ip-src", addr,
@@ -218,7 +218,7 @@ ebt_arp_ip_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 static void
 ebt_arp_mac_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
-    const NwfValue *addr = &rule->fields[dst ? NWF_FIELD_ARPDSTMACADDR : NWF_FIELD_ARPSRCMACADDR];
+    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_ARPDSTMACADDR : NWF_FIELD_ARPSRCMACADDR);
 
     if (addr->present)
         ebt_opt(args, dst ? "--arp-mac-dst" : "--arp-mac-src", addr, mac_text(addr->u.mac));
@@ -228,7 +228,7 @@ static void
 ebt_num(GPtrArray *args, const NwfRuleInst *rule, NwfField field, const char *opt,
         const char *fmt)
 {
-    const NwfValue *value = &rule->fields[field];
+    const NwfValue *value = nwf_rule_field(rule, field);
 
     if (value->present)
         ebt_opt(args, opt, value, g_strdup_printf(fmt, value->u.num));
@@ -260,8 +260,8 @@ ebt_stp(GPtrArray *args, const NwfRuleInst *rule)
     add(args, "-d");
     add(args, STP_BGA);
     for (guint i = 0; i < G_N_ELEMENTS(opts); i++) {
-        const NwfValue *lo = &rule->fields[opts[i].lo];
-        const NwfValue *hi = opts[i].hi < NWF_FIELD_LAST ? &rule->fields[opts[i].hi] : NULL;
+        const NwfValue *lo = nwf_rule_field(rule, opts[i].lo);
+        const NwfValue *hi = opts[i].hi < NWF_FIELD_LAST ? nwf_rule_field(rule, opts[i].hi) : NULL;
         if (!lo->present)
             continue;
         ebt_opt(args, opts[i].opt, lo,
@@ -272,7 +272,7 @@ ebt_stp(GPtrArray *args, const NwfRuleInst *rule)
 static void
 ebt_arp(GPtrArray *args, const NwfRuleInst *rule)
 {
-    const NwfValue *grat = &rule->fields[NWF_FIELD_GRATUITOUS];
+    const NwfValue *grat = nwf_rule_field(rule, NWF_FIELD_GRATUITOUS);
 
     emit_pair(args, rule, ebt_mac_side);
     add(args, "-p");
@@ -294,10 +294,10 @@ ebt_arp(GPtrArray *args, const NwfRuleInst *rule)
 static char *
 icmp6_range_text(const NwfRuleInst *rule)
 {
-    const NwfValue *t = &rule->fields[NWF_FIELD_ICMP_TYPE];
-    const NwfValue *te = &rule->fields[NWF_FIELD_ICMP_TYPEEND];
-    const NwfValue *c = &rule->fields[NWF_FIELD_ICMP_CODE];
-    const NwfValue *ce = &rule->fields[NWF_FIELD_ICMP_CODEEND];
+    const NwfValue *t = nwf_rule_field(rule, NWF_FIELD_ICMP_TYPE);
+    const NwfValue *te = nwf_rule_field(rule, NWF_FIELD_ICMP_TYPEEND);
+    const NwfValue *c = nwf_rule_field(rule, NWF_FIELD_ICMP_CODE);
+    const NwfValue *ce = nwf_rule_field(rule, NWF_FIELD_ICMP_CODEEND);
     guint tlo = t->present ? t->u.num : 0;
     guint thi = te->present ? te->u.num : (t->present ? t->u.num : 255);
     guint clo = c->present ? c->u.num : 0;
@@ -322,8 +322,8 @@ ebt_ip(GPtrArray *args, const NwfRuleInst *rule)
             NWF_FIELD_ICMP_TYPE, NWF_FIELD_ICMP_TYPEEND, NWF_FIELD_ICMP_CODE, NWF_FIELD_ICMP_CODEEND,
         };
         for (guint i = 0; i < G_N_ELEMENTS(icmp); i++) {
-            if (rule->fields[icmp[i]].present) {
-                ebt_opt(args, "--ip6-icmp-type", &rule->fields[NWF_FIELD_ICMP_TYPE],
+            if (nwf_rule_field(rule, icmp[i])->present) {
+                ebt_opt(args, "--ip6-icmp-type", nwf_rule_field(rule, NWF_FIELD_ICMP_TYPE),
                         icmp6_range_text(rule));
                 break;
             }
@@ -434,10 +434,10 @@ ipt_protocol(NwfProtocol protocol)
 static void
 ipt_addr_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
-    const NwfValue *addr = &rule->fields[dst ? NWF_FIELD_DSTIPADDR : NWF_FIELD_SRCIPADDR];
-    const NwfValue *mask = &rule->fields[dst ? NWF_FIELD_DSTIPMASK : NWF_FIELD_SRCIPMASK];
-    const NwfValue *from = &rule->fields[dst ? NWF_FIELD_DSTIPFROM : NWF_FIELD_SRCIPFROM];
-    const NwfValue *to = &rule->fields[dst ? NWF_FIELD_DSTIPTO : NWF_FIELD_SRCIPTO];
+    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPADDR : NWF_FIELD_SRCIPADDR);
+    const NwfValue *mask = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPMASK : NWF_FIELD_SRCIPMASK);
+    const NwfValue *from = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPFROM : NWF_FIELD_SRCIPFROM);
+    const NwfValue *to = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPTO : NWF_FIELD_SRCIPTO);
 
     if (addr->present) {
         ipt_opt(args, dst ? "--destination" : "--source", addr, addr_mask_text(addr, mask, -1));
@@ -458,8 +458,8 @@ ipt_addr_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 static void
 ipt_port_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
-    const NwfValue *lo = &rule->fields[dst ? NWF_FIELD_DSTPORTSTART : NWF_FIELD_SRCPORTSTART];
-    const NwfValue *hi = &rule->fields[dst ? NWF_FIELD_DSTPORTEND : NWF_FIELD_SRCPORTEND];
+    const NwfValue *lo = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTSTART : NWF_FIELD_SRCPORTSTART);
+    const NwfValue *hi = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTEND : NWF_FIELD_SRCPORTEND);
 
     if (lo->present)
         ipt_opt(args, dst ? "--dport" : "--sport", lo, range_text(lo, hi, ':'));
@@ -552,22 +552,21 @@ GPtrArray *
 nwf_ipt_rule_args(const NwfRuleInst *rule, NwfIpChain which, const char *chain)
 {
     GPtrArray *args = g_ptr_array_new_with_free_func(g_free);
-    const NwfValue *f = rule->fields;
     const char *target = ipt_target(rule->action, which);
 
     add(args, "-A");
     add(args, chain);
     add(args, "-p");
     add(args, ipt_protocol(rule->protocol));
-    if (f[NWF_FIELD_SRCMACADDR].present)
-        ipt_module_opt(args, "mac", "--mac-source", &f[NWF_FIELD_SRCMACADDR],
-                       mac_text(f[NWF_FIELD_SRCMACADDR].u.mac));
+    if (nwf_rule_field(rule, NWF_FIELD_SRCMACADDR)->present)
+        ipt_module_opt(args, "mac", "--mac-source", nwf_rule_field(rule, NWF_FIELD_SRCMACADDR),
+                       mac_text(nwf_rule_field(rule, NWF_FIELD_SRCMACADDR)->u.mac));
     emit_pair(args, rule, ipt_addr_side);
-    if (f[NWF_FIELD_DSCP].present)
-        ipt_module_opt(args, "dscp", "--dscp", &f[NWF_FIELD_DSCP],
-                       g_strdup_printf("%u", f[NWF_FIELD_DSCP].u.num));
-    if (f[NWF_FIELD_TCP_FLAGS].present) {
-        const NwfValue *flags = &f[NWF_FIELD_TCP_FLAGS];
+    if (nwf_rule_field(rule, NWF_FIELD_DSCP)->present)
+        ipt_module_opt(args, "dscp", "--dscp", nwf_rule_field(rule, NWF_FIELD_DSCP),
+                       g_strdup_printf("%u", nwf_rule_field(rule, NWF_FIELD_DSCP)->u.num));
+    if (nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->present) {
+        const NwfValue *flags = nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS);
         if (flags->negated)
             add(args, "!");
         add(args, "--tcp-flags");
@@ -575,12 +574,12 @@ nwf_ipt_rule_args(const NwfRuleInst *rule, NwfIpChain which, const char *chain)
         add_owned(args, tcp_flag_names(flags->u.tcp_flags.flags));
     }
     emit_pair(args, rule, ipt_port_side);
-    if (f[NWF_FIELD_TCP_OPTION].present)
-        ipt_opt(args, "--tcp-option", &f[NWF_FIELD_TCP_OPTION],
-                g_strdup_printf("%u", f[NWF_FIELD_TCP_OPTION].u.num));
-    if (f[NWF_FIELD_ICMP_TYPE].present) {
-        const NwfValue *type = &f[NWF_FIELD_ICMP_TYPE];
-        const NwfValue *code = &f[NWF_FIELD_ICMP_CODE];
+    if (nwf_rule_field(rule, NWF_FIELD_TCP_OPTION)->present)
+        ipt_opt(args, "--tcp-option", nwf_rule_field(rule, NWF_FIELD_TCP_OPTION),
+                g_strdup_printf("%u", nwf_rule_field(rule, NWF_FIELD_TCP_OPTION)->u.num));
+    if (nwf_rule_field(rule, NWF_FIELD_ICMP_TYPE)->present) {
+        const NwfValue *type = nwf_rule_field(rule, NWF_FIELD_ICMP_TYPE);
+        const NwfValue *code = nwf_rule_field(rule, NWF_FIELD_ICMP_CODE);
         ipt_opt(args, rule->protocol == NWF_PROTO_ICMPV6 ? "--icmpv6-type" : "--icmp-type", type,
                 code->present ? g_strdup_printf("%u/%u", type->u.num, code->u.num)
                               : g_strdup_printf("%u", type->u.num));
@@ -597,23 +596,23 @@ nwf_ipt_rule_args(const NwfRuleInst *rule, NwfIpChain which, const char *chain)
         add(args, "--ctdir");
         add(args, rule->ct_dir == NWF_CT_DIR_ORIGINAL ? "Original" : "Reply");
     }
-    if (f[NWF_FIELD_IPSET].present) {
+    if (nwf_rule_field(rule, NWF_FIELD_IPSET)->present) {
         add(args, "-m");
         add(args, "set");
-        if (f[NWF_FIELD_IPSET].negated)
+        if (nwf_rule_field(rule, NWF_FIELD_IPSET)->negated)
             add(args, "!");
         add(args, "--match-set");
-        add(args, f[NWF_FIELD_IPSET].u.str);
-        add_owned(args, ipset_flags_text(&f[NWF_FIELD_IPSETFLAGS]));
+        add(args, nwf_rule_field(rule, NWF_FIELD_IPSET)->u.str);
+        add_owned(args, ipset_flags_text(nwf_rule_field(rule, NWF_FIELD_IPSETFLAGS)));
     }
-    if (f[NWF_FIELD_CONNLIMIT_ABOVE].present)
-        ipt_module_opt(args, "connlimit", "--connlimit-above", &f[NWF_FIELD_CONNLIMIT_ABOVE],
-                       g_strdup_printf("%u", f[NWF_FIELD_CONNLIMIT_ABOVE].u.num));
-    if (f[NWF_FIELD_COMMENT].present) {
+    if (nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->present)
+        ipt_module_opt(args, "connlimit", "--connlimit-above", nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE),
+                       g_strdup_printf("%u", nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->u.num));
+    if (nwf_rule_field(rule, NWF_FIELD_COMMENT)->present) {
         add(args, "-m");
         add(args, "comment");
         add(args, "--comment");
-        add(args, f[NWF_FIELD_COMMENT].u.str);
+        add(args, nwf_rule_field(rule, NWF_FIELD_COMMENT)->u.str);
     }
     if (target) {
         add(args, "-j");

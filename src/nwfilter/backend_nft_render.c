@@ -424,7 +424,7 @@ char *
 nwf_nft_rule_comment(const NwfRuleInst *rule)
 {
     GString *s = g_string_new(NULL);
-    const NwfValue *user = &rule->fields[NWF_FIELD_COMMENT];
+    const NwfValue *user = nwf_rule_field(rule, NWF_FIELD_COMMENT);
 
     for (const char *p = rule->origin.filter ? rule->origin.filter : ""; *p; p++)
         g_string_append_c(s, g_ascii_isgraph(*p) && *p != '"' && *p != '\\' ? *p : '_');
@@ -458,7 +458,7 @@ port_value_take(PortValues *pv, GString *s, gsize start, NwfField f, const char 
     gsize n = strlen(lhs);
     const char *value;
 
-    if (start >= s->len || !((pv->rule->var_fields >> f) & 1) || pv->rule->fields[f].negated)
+    if (start >= s->len || !((pv->rule->var_fields >> f) & 1) || nwf_rule_field(pv->rule, f)->negated)
         return;
     if (text[0] != ' ' || strncmp(text + 1, lhs, n) != 0 || text[1 + n] != ' ')
         return;
@@ -477,12 +477,12 @@ eth_macs(GString *s, const NwfRuleInst *rule, PortValues *pv)
 {
     gsize start = s->len;
 
-    mac_match(s, "ether saddr", &rule->fields[NWF_FIELD_SRCMACADDR],
-              &rule->fields[NWF_FIELD_SRCMACMASK]);
+    mac_match(s, "ether saddr", nwf_rule_field(rule, NWF_FIELD_SRCMACADDR),
+              nwf_rule_field(rule, NWF_FIELD_SRCMACMASK));
     port_value_take(pv, s, start, NWF_FIELD_SRCMACADDR, "ether saddr");
     start = s->len;
-    mac_match(s, "ether daddr", &rule->fields[NWF_FIELD_DSTMACADDR],
-              &rule->fields[NWF_FIELD_DSTMACMASK]);
+    mac_match(s, "ether daddr", nwf_rule_field(rule, NWF_FIELD_DSTMACADDR),
+              nwf_rule_field(rule, NWF_FIELD_DSTMACMASK));
     port_value_take(pv, s, start, NWF_FIELD_DSTMACADDR, "ether daddr");
 }
 
@@ -511,12 +511,12 @@ eth_stp(GString *s, const NwfRuleInst *rule)
     };
     gboolean llc = FALSE;
 
-    mac_match(s, "ether saddr", &rule->fields[NWF_FIELD_SRCMACADDR],
-              &rule->fields[NWF_FIELD_SRCMACMASK]);
+    mac_match(s, "ether saddr", nwf_rule_field(rule, NWF_FIELD_SRCMACADDR),
+              nwf_rule_field(rule, NWF_FIELD_SRCMACMASK));
     g_string_append(s, " ether daddr " STP_BGA);
     for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-        const NwfValue *lo = &rule->fields[fields[i].lo];
-        const NwfValue *hi = fields[i].hi < NWF_FIELD_LAST ? &rule->fields[fields[i].hi] : NULL;
+        const NwfValue *lo = nwf_rule_field(rule, fields[i].lo);
+        const NwfValue *hi = fields[i].hi < NWF_FIELD_LAST ? nwf_rule_field(rule, fields[i].hi) : NULL;
         g_autofree char *lhs = g_strdup_printf("@ll,%u,%u", fields[i].offset, fields[i].bits);
         if (!lo->present)
             continue;
@@ -536,41 +536,40 @@ eth_stp(GString *s, const NwfRuleInst *rule)
 static gboolean
 eth_arp(GString *s, const NwfRuleInst *rule, PortValues *pv, GError **error)
 {
-    const NwfValue *f = rule->fields;
-    const NwfValue *grat = &f[NWF_FIELD_GRATUITOUS];
+    const NwfValue *grat = nwf_rule_field(rule, NWF_FIELD_GRATUITOUS);
     gsize start;
 
     eth_macs(s, rule, pv);
     g_string_append(s, rule->protocol == NWF_PROTO_RARP ? " ether type 0x8035" : " ether type arp");
-    range_match(s, "@nh,0,16", &f[NWF_FIELD_HWTYPE], NULL);
-    range_match(s, "@nh,48,16", &f[NWF_FIELD_OPCODE], NULL);
-    range_match(s, "@nh,16,16", &f[NWF_FIELD_PROTOCOLTYPE], NULL);
+    range_match(s, "@nh,0,16", nwf_rule_field(rule, NWF_FIELD_HWTYPE), NULL);
+    range_match(s, "@nh,48,16", nwf_rule_field(rule, NWF_FIELD_OPCODE), NULL);
+    range_match(s, "@nh,16,16", nwf_rule_field(rule, NWF_FIELD_PROTOCOLTYPE), NULL);
     /* ebt_arp only compares addresses of Ethernet/IPv4 ARP: a frame with
      * another hardware or protocol type (or length) never matches such a
      * rule, whatever its negation. Without these guards a guest could send
      * e.g. htype 6 ARP past an anti-spoofing return/drop pair. */
-    if (f[NWF_FIELD_ARPSRCIPADDR].present || f[NWF_FIELD_ARPDSTIPADDR].present ||
+    if (nwf_rule_field(rule, NWF_FIELD_ARPSRCIPADDR)->present || nwf_rule_field(rule, NWF_FIELD_ARPDSTIPADDR)->present ||
         (grat->present && grat->u.num))
         g_string_append(s, " @nh,16,16 0x800 @nh,40,8 4");
-    if (f[NWF_FIELD_ARPSRCMACADDR].present || f[NWF_FIELD_ARPDSTMACADDR].present)
+    if (nwf_rule_field(rule, NWF_FIELD_ARPSRCMACADDR)->present || nwf_rule_field(rule, NWF_FIELD_ARPDSTMACADDR)->present)
         g_string_append(s, " @nh,0,16 1 @nh,32,8 6");
     start = s->len;
-    if (f[NWF_FIELD_ARPSRCIPADDR].present)
-        raw_prefix_match(s, "@nh,112,32", 32, ntohl(f[NWF_FIELD_ARPSRCIPADDR].u.ipv4.s_addr),
-                         f[NWF_FIELD_ARPSRCIPMASK].present ? f[NWF_FIELD_ARPSRCIPMASK].u.num : 32,
-                         f[NWF_FIELD_ARPSRCIPADDR].negated);
+    if (nwf_rule_field(rule, NWF_FIELD_ARPSRCIPADDR)->present)
+        raw_prefix_match(s, "@nh,112,32", 32, ntohl(nwf_rule_field(rule, NWF_FIELD_ARPSRCIPADDR)->u.ipv4.s_addr),
+                         nwf_rule_field(rule, NWF_FIELD_ARPSRCIPMASK)->present ? nwf_rule_field(rule, NWF_FIELD_ARPSRCIPMASK)->u.num : 32,
+                         nwf_rule_field(rule, NWF_FIELD_ARPSRCIPADDR)->negated);
     port_value_take(pv, s, start, NWF_FIELD_ARPSRCIPADDR, "@nh,112,32");
     start = s->len;
-    if (f[NWF_FIELD_ARPDSTIPADDR].present)
-        raw_prefix_match(s, "@nh,192,32", 32, ntohl(f[NWF_FIELD_ARPDSTIPADDR].u.ipv4.s_addr),
-                         f[NWF_FIELD_ARPDSTIPMASK].present ? f[NWF_FIELD_ARPDSTIPMASK].u.num : 32,
-                         f[NWF_FIELD_ARPDSTIPADDR].negated);
+    if (nwf_rule_field(rule, NWF_FIELD_ARPDSTIPADDR)->present)
+        raw_prefix_match(s, "@nh,192,32", 32, ntohl(nwf_rule_field(rule, NWF_FIELD_ARPDSTIPADDR)->u.ipv4.s_addr),
+                         nwf_rule_field(rule, NWF_FIELD_ARPDSTIPMASK)->present ? nwf_rule_field(rule, NWF_FIELD_ARPDSTIPMASK)->u.num : 32,
+                         nwf_rule_field(rule, NWF_FIELD_ARPDSTIPADDR)->negated);
     port_value_take(pv, s, start, NWF_FIELD_ARPDSTIPADDR, "@nh,192,32");
     start = s->len;
-    raw_mac_match(s, "@nh,64,48", &f[NWF_FIELD_ARPSRCMACADDR], NULL);
+    raw_mac_match(s, "@nh,64,48", nwf_rule_field(rule, NWF_FIELD_ARPSRCMACADDR), NULL);
     port_value_take(pv, s, start, NWF_FIELD_ARPSRCMACADDR, "@nh,64,48");
     start = s->len;
-    raw_mac_match(s, "@nh,144,48", &f[NWF_FIELD_ARPDSTMACADDR], NULL);
+    raw_mac_match(s, "@nh,144,48", nwf_rule_field(rule, NWF_FIELD_ARPDSTMACADDR), NULL);
     port_value_take(pv, s, start, NWF_FIELD_ARPDSTMACADDR, "@nh,144,48");
     if (grat->present && grat->u.num) {
         if (grat->negated) {
@@ -593,10 +592,10 @@ eth_arp(GString *s, const NwfRuleInst *rule, PortValues *pv, GError **error)
 static void
 icmp6_ranges(GString *s, const NwfRuleInst *rule)
 {
-    const NwfValue *t = &rule->fields[NWF_FIELD_ICMP_TYPE];
-    const NwfValue *te = &rule->fields[NWF_FIELD_ICMP_TYPEEND];
-    const NwfValue *c = &rule->fields[NWF_FIELD_ICMP_CODE];
-    const NwfValue *ce = &rule->fields[NWF_FIELD_ICMP_CODEEND];
+    const NwfValue *t = nwf_rule_field(rule, NWF_FIELD_ICMP_TYPE);
+    const NwfValue *te = nwf_rule_field(rule, NWF_FIELD_ICMP_TYPEEND);
+    const NwfValue *c = nwf_rule_field(rule, NWF_FIELD_ICMP_CODE);
+    const NwfValue *ce = nwf_rule_field(rule, NWF_FIELD_ICMP_CODEEND);
     guint tlo, thi, clo, chi;
 
     if (!t->present && !te->present && !c->present && !ce->present)
@@ -619,27 +618,26 @@ icmp6_ranges(GString *s, const NwfRuleInst *rule)
 static void
 eth_ip(GString *s, const NwfRuleInst *rule, PortValues *pv)
 {
-    const NwfValue *f = rule->fields;
     gboolean v6 = rule->protocol == NWF_PROTO_IPV6;
     gsize start;
 
     eth_macs(s, rule, pv);
     g_string_append(s, v6 ? " ether type ip6" : " ether type ip");
     start = s->len;
-    ip_match(s, v6 ? "ip6 saddr" : "ip saddr", &f[NWF_FIELD_SRCIPADDR], &f[NWF_FIELD_SRCIPMASK]);
+    ip_match(s, v6 ? "ip6 saddr" : "ip saddr", nwf_rule_field(rule, NWF_FIELD_SRCIPADDR), nwf_rule_field(rule, NWF_FIELD_SRCIPMASK));
     port_value_take(pv, s, start, NWF_FIELD_SRCIPADDR, v6 ? "ip6 saddr" : "ip saddr");
     start = s->len;
-    ip_match(s, v6 ? "ip6 daddr" : "ip daddr", &f[NWF_FIELD_DSTIPADDR], &f[NWF_FIELD_DSTIPMASK]);
+    ip_match(s, v6 ? "ip6 daddr" : "ip daddr", nwf_rule_field(rule, NWF_FIELD_DSTIPADDR), nwf_rule_field(rule, NWF_FIELD_DSTIPMASK));
     port_value_take(pv, s, start, NWF_FIELD_DSTIPADDR, v6 ? "ip6 daddr" : "ip daddr");
     /* ebtables' --ip6-protocol skips extension headers, as meta l4proto does */
-    range_match(s, v6 ? "meta l4proto" : "ip protocol", &f[NWF_FIELD_PROTOCOL], NULL);
-    range_match(s, "th sport", &f[NWF_FIELD_SRCPORTSTART], &f[NWF_FIELD_SRCPORTEND]);
-    range_match(s, "th dport", &f[NWF_FIELD_DSTPORTSTART], &f[NWF_FIELD_DSTPORTEND]);
+    range_match(s, v6 ? "meta l4proto" : "ip protocol", nwf_rule_field(rule, NWF_FIELD_PROTOCOL), NULL);
+    range_match(s, "th sport", nwf_rule_field(rule, NWF_FIELD_SRCPORTSTART), nwf_rule_field(rule, NWF_FIELD_SRCPORTEND));
+    range_match(s, "th dport", nwf_rule_field(rule, NWF_FIELD_DSTPORTSTART), nwf_rule_field(rule, NWF_FIELD_DSTPORTEND));
     if (v6) {
         icmp6_ranges(s, rule);
-    } else if (f[NWF_FIELD_DSCP].present) {
+    } else if (nwf_rule_field(rule, NWF_FIELD_DSCP)->present) {
         /* ebtables compares the whole TOS byte with the unshifted value */
-        num_match(s, "@nh,8,8", f[NWF_FIELD_DSCP].negated, f[NWF_FIELD_DSCP].u.num, FALSE);
+        num_match(s, "@nh,8,8", nwf_rule_field(rule, NWF_FIELD_DSCP)->negated, nwf_rule_field(rule, NWF_FIELD_DSCP)->u.num, FALSE);
     }
 }
 
@@ -710,22 +708,21 @@ eth_rule(NwfNftPort *port, NwfEthDir dir, NwfNftChain *chain, const NwfRuleInst 
     g_autoptr(GString) lhs = g_string_new(NULL);
     g_autoptr(GString) value = g_string_new(NULL);
     PortValues pv = { rule, lhs, value };
-    const NwfValue *f = rule->fields;
 
     switch (rule->protocol) {
     case NWF_PROTO_MAC:
         eth_macs(s, rule, &pv);
-        if (f[NWF_FIELD_PROTOCOLID].present)
-            num_match(s, "ether type", f[NWF_FIELD_PROTOCOLID].negated,
-                      f[NWF_FIELD_PROTOCOLID].u.num, TRUE);
+        if (nwf_rule_field(rule, NWF_FIELD_PROTOCOLID)->present)
+            num_match(s, "ether type", nwf_rule_field(rule, NWF_FIELD_PROTOCOLID)->negated,
+                      nwf_rule_field(rule, NWF_FIELD_PROTOCOLID)->u.num, TRUE);
         break;
     case NWF_PROTO_VLAN:
         eth_macs(s, rule, &pv);
         g_string_append(s, " ether type 0x8100");
-        range_match(s, "vlan id", &f[NWF_FIELD_VLANID], NULL);
-        if (f[NWF_FIELD_ENCAP_PROTOCOL].present)
-            num_match(s, "vlan type", f[NWF_FIELD_ENCAP_PROTOCOL].negated,
-                      f[NWF_FIELD_ENCAP_PROTOCOL].u.num, TRUE);
+        range_match(s, "vlan id", nwf_rule_field(rule, NWF_FIELD_VLANID), NULL);
+        if (nwf_rule_field(rule, NWF_FIELD_ENCAP_PROTOCOL)->present)
+            num_match(s, "vlan type", nwf_rule_field(rule, NWF_FIELD_ENCAP_PROTOCOL)->negated,
+                      nwf_rule_field(rule, NWF_FIELD_ENCAP_PROTOCOL)->u.num, TRUE);
         break;
     case NWF_PROTO_STP:
         eth_stp(s, rule);
@@ -844,10 +841,10 @@ ct_state_text(GString *s, guint state)
 static void
 ip_side(GString *s, const NwfRuleInst *rule, gboolean v6, gboolean dst)
 {
-    const NwfValue *addr = &rule->fields[dst ? NWF_FIELD_DSTIPADDR : NWF_FIELD_SRCIPADDR];
-    const NwfValue *mask = &rule->fields[dst ? NWF_FIELD_DSTIPMASK : NWF_FIELD_SRCIPMASK];
-    const NwfValue *from = &rule->fields[dst ? NWF_FIELD_DSTIPFROM : NWF_FIELD_SRCIPFROM];
-    const NwfValue *to = &rule->fields[dst ? NWF_FIELD_DSTIPTO : NWF_FIELD_SRCIPTO];
+    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPADDR : NWF_FIELD_SRCIPADDR);
+    const NwfValue *mask = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPMASK : NWF_FIELD_SRCIPMASK);
+    const NwfValue *from = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPFROM : NWF_FIELD_SRCIPFROM);
+    const NwfValue *to = nwf_rule_field(rule, dst ? NWF_FIELD_DSTIPTO : NWF_FIELD_SRCIPTO);
     const char *lhs = v6 ? (dst ? "ip6 daddr" : "ip6 saddr") : (dst ? "ip daddr" : "ip saddr");
 
     if (addr->present)
@@ -880,40 +877,39 @@ ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpCh
         gboolean counters, GError **error)
 {
     g_autoptr(GString) s = g_string_new(NULL);
-    const NwfValue *f = rule->fields;
     gboolean v6 = family == NWF_IP_V6;
     guint l4 = ip_l4proto[rule->protocol];
 
-    if (f[NWF_FIELD_IPSET].present) {
+    if (nwf_rule_field(rule, NWF_FIELD_IPSET)->present) {
         nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
                       _("ipset '%s' cannot be matched by the nftables backend (nftables has no "
                         "access to ipset sets); use the ebiptables backend for this filter"),
-                      f[NWF_FIELD_IPSET].u.str);
+                      nwf_rule_field(rule, NWF_FIELD_IPSET)->u.str);
         return FALSE;
     }
     if (l4)
         g_string_append_printf(s, " meta l4proto %u", l4);
-    mac_match(s, "ether saddr", &f[NWF_FIELD_SRCMACADDR], NULL);
+    mac_match(s, "ether saddr", nwf_rule_field(rule, NWF_FIELD_SRCMACADDR), NULL);
     ip_side(s, rule, v6, FALSE);
     ip_side(s, rule, v6, TRUE);
-    if (f[NWF_FIELD_DSCP].present)
-        num_match(s, v6 ? "ip6 dscp" : "ip dscp", f[NWF_FIELD_DSCP].negated,
-                  f[NWF_FIELD_DSCP].u.num, FALSE);
-    if (f[NWF_FIELD_TCP_FLAGS].present)
+    if (nwf_rule_field(rule, NWF_FIELD_DSCP)->present)
+        num_match(s, v6 ? "ip6 dscp" : "ip dscp", nwf_rule_field(rule, NWF_FIELD_DSCP)->negated,
+                  nwf_rule_field(rule, NWF_FIELD_DSCP)->u.num, FALSE);
+    if (nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->present)
         g_string_append_printf(s, " tcp flags & 0x%02x %s 0x%02x",
-                               f[NWF_FIELD_TCP_FLAGS].u.tcp_flags.mask,
-                               f[NWF_FIELD_TCP_FLAGS].negated ? "!=" : "==",
-                               f[NWF_FIELD_TCP_FLAGS].u.tcp_flags.flags &
-                                   f[NWF_FIELD_TCP_FLAGS].u.tcp_flags.mask);
-    range_match(s, "th sport", &f[NWF_FIELD_SRCPORTSTART], &f[NWF_FIELD_SRCPORTEND]);
-    range_match(s, "th dport", &f[NWF_FIELD_DSTPORTSTART], &f[NWF_FIELD_DSTPORTEND]);
-    if (f[NWF_FIELD_TCP_OPTION].present)
-        g_string_append_printf(s, " tcp option %u %s", f[NWF_FIELD_TCP_OPTION].u.num,
-                               f[NWF_FIELD_TCP_OPTION].negated ? "missing" : "exists");
-    if (f[NWF_FIELD_ICMP_TYPE].present) {
+                               nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->u.tcp_flags.mask,
+                               nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->negated ? "!=" : "==",
+                               nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->u.tcp_flags.flags &
+                                   nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->u.tcp_flags.mask);
+    range_match(s, "th sport", nwf_rule_field(rule, NWF_FIELD_SRCPORTSTART), nwf_rule_field(rule, NWF_FIELD_SRCPORTEND));
+    range_match(s, "th dport", nwf_rule_field(rule, NWF_FIELD_DSTPORTSTART), nwf_rule_field(rule, NWF_FIELD_DSTPORTEND));
+    if (nwf_rule_field(rule, NWF_FIELD_TCP_OPTION)->present)
+        g_string_append_printf(s, " tcp option %u %s", nwf_rule_field(rule, NWF_FIELD_TCP_OPTION)->u.num,
+                               nwf_rule_field(rule, NWF_FIELD_TCP_OPTION)->negated ? "missing" : "exists");
+    if (nwf_rule_field(rule, NWF_FIELD_ICMP_TYPE)->present) {
         const char *icmp = rule->protocol == NWF_PROTO_ICMPV6 ? "icmpv6" : "icmp";
-        const NwfValue *type = &f[NWF_FIELD_ICMP_TYPE];
-        const NwfValue *code = &f[NWF_FIELD_ICMP_CODE];
+        const NwfValue *type = nwf_rule_field(rule, NWF_FIELD_ICMP_TYPE);
+        const NwfValue *code = nwf_rule_field(rule, NWF_FIELD_ICMP_CODE);
         if (code->present)
             g_string_append_printf(s, " %s type . %s code %s{ %u . %u }", icmp, icmp,
                                    type->negated ? "!= " : "", type->u.num, code->u.num);
@@ -926,10 +922,10 @@ ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpCh
     if (rule->ct_dir != NWF_CT_DIR_NONE)
         g_string_append_printf(s, " ct direction %s",
                                rule->ct_dir == NWF_CT_DIR_ORIGINAL ? "original" : "reply");
-    if (f[NWF_FIELD_CONNLIMIT_ABOVE].present)
+    if (nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->present)
         g_string_append_printf(s, " ct count %s%u",
-                               f[NWF_FIELD_CONNLIMIT_ABOVE].negated ? "" : "over ",
-                               f[NWF_FIELD_CONNLIMIT_ABOVE].u.num);
+                               nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->negated ? "" : "over ",
+                               nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->u.num);
     rule_finish(chain, s, rule, ip_verdict(rule->action, which), counters);
     return TRUE;
 }

@@ -41,50 +41,56 @@ static const NwfField narrowing_fields[] = {
     NWF_FIELD_ICMP_TYPE, NWF_FIELD_ICMP_CODE,
 };
 
-static void
-value_drop(NwfValue *value)
+static NwfField
+partner_field(NwfField field)
 {
-    nwf_value_clear(value);
-    memset(value, 0, sizeof(*value));
+    for (guint i = 0; i < G_N_ELEMENTS(swap_pairs); i++) {
+        if (swap_pairs[i].a == field)
+            return swap_pairs[i].b;
+        if (swap_pairs[i].b == field)
+            return swap_pairs[i].a;
+    }
+    return field;
 }
 
+/* The rule a combination makes; MIRRORED: with source and destination
+ * exchanged (and the ipset directions flipped). The rule's fields are
+ * allocated once, in their final places. */
 static NwfRuleInst *
-rule_from_combo(const NwfCompileInst *inst, const NwfCompileCombo *combo)
+rule_from_combo(const NwfCompileInst *inst, const NwfCompileCombo *combo, gboolean mirrored)
 {
-    NwfRuleInst *rule = nwf_rule_inst_new(inst->rule->protocol, inst->rule->action);
+    NwfRuleInst *rule = g_new0(NwfRuleInst, 1);
+    NwfField target[NWF_FIELD_LAST];
+    guint n = 0;
 
+    rule->protocol = inst->rule->protocol;
+    rule->action = inst->rule->action;
     for (guint f = 0; f < NWF_FIELD_LAST; f++) {
-        if (f != NWF_FIELD_STATE && combo->fields[f].present)
-            nwf_value_copy(&rule->fields[f], &combo->fields[f]);
+        target[f] = NWF_FIELD_LAST;
+        if (f == NWF_FIELD_STATE || !combo->fields[f].present)
+            continue;
+        target[f] = mirrored ? partner_field(f) : (NwfField)f;
+        rule->field_set |= G_GUINT64_CONSTANT(1) << target[f];
+        if ((combo->var_fields >> f) & 1)
+            rule->var_fields |= G_GUINT64_CONSTANT(1) << target[f];
+        n++;
     }
-    g_free(rule->origin.filter);
-    g_free(rule->origin.chain);
-    g_free(rule->origin.vars);
+    rule->values = n ? g_new0(NwfValue, n) : NULL;
+    for (guint f = 0; f < NWF_FIELD_LAST; f++) {
+        if (target[f] != NWF_FIELD_LAST)
+            nwf_value_copy((NwfValue *)nwf_rule_field(rule, target[f]), &combo->fields[f]);
+    }
+    if (mirrored && nwf_rule_field(rule, NWF_FIELD_IPSETFLAGS)->present) {
+        NwfValue *flags = nwf_rule_field_put(rule, NWF_FIELD_IPSETFLAGS);
+        flags->u.ipset_flags.bits ^= (guint8)((1u << flags->u.ipset_flags.count) - 1);
+    }
+    rule->swapped = mirrored;
     rule->origin.filter = g_strdup(inst->filter->name);
     rule->origin.chain = g_strdup(inst->filter->chain);
     rule->origin.priority = inst->rule->priority;
     rule->origin.line = inst->rule->line;
     rule->origin.vars = g_strdup(combo->vars);
-    rule->var_fields = combo->var_fields;
     return rule;
-}
-
-static void
-rule_mirror(NwfRuleInst *rule)
-{
-    for (guint i = 0; i < G_N_ELEMENTS(swap_pairs); i++) {
-        NwfValue tmp = rule->fields[swap_pairs[i].a];
-        rule->fields[swap_pairs[i].a] = rule->fields[swap_pairs[i].b];
-        rule->fields[swap_pairs[i].b] = tmp;
-        if (((rule->var_fields >> swap_pairs[i].a) ^ (rule->var_fields >> swap_pairs[i].b)) & 1)
-            rule->var_fields ^= (G_GUINT64_CONSTANT(1) << swap_pairs[i].a) |
-                                (G_GUINT64_CONSTANT(1) << swap_pairs[i].b);
-    }
-    if (rule->fields[NWF_FIELD_IPSETFLAGS].present) {
-        NwfValue *flags = &rule->fields[NWF_FIELD_IPSETFLAGS];
-        flags->u.ipset_flags.bits ^= (guint8)((1u << flags->u.ipset_flags.count) - 1);
-    }
-    rule->swapped = TRUE;
 }
 
 /* --- ethernet layer ---------------------------------------------------- */
@@ -114,17 +120,15 @@ place_ethernet(NwfRuleProgram *program, const NwfCompileInst *inst,
     NwfDirection dir = inst->rule->direction;
 
     if (dir & NWF_DIR_OUT) {
-        NwfRuleInst *rule = rule_from_combo(inst, combo);
         /* inout is written from the VM-in point of view */
-        if (dir == NWF_DIR_INOUT)
-            rule_mirror(rule);
+        NwfRuleInst *rule = rule_from_combo(inst, combo, dir == NWF_DIR_INOUT);
         nwf_rule_program_eth_add_rule(program, NWF_ETH_VM_OUT,
                                       eth_target(program, NWF_ETH_VM_OUT, inst), rule);
     }
     if (dir & NWF_DIR_IN) {
         nwf_rule_program_eth_add_rule(program, NWF_ETH_VM_IN,
                                       eth_target(program, NWF_ETH_VM_IN, inst),
-                                      rule_from_combo(inst, combo));
+                                      rule_from_combo(inst, combo, FALSE));
     }
 }
 
@@ -154,27 +158,25 @@ place_ip_copy(NwfRuleProgram *program, NwfIpFamily family, NwfIpChain chain,
     if (connlimit && mirrored)
         return;
 
-    rule = rule_from_combo(inst, combo);
-    if (rule->fields[NWF_FIELD_IPSET].present && !rule->fields[NWF_FIELD_IPSETFLAGS].present) {
-        /* a set without flags matches on the source address */
-        NwfValue *flags = &rule->fields[NWF_FIELD_IPSETFLAGS];
+    rule = rule_from_combo(inst, combo, mirrored);
+    if (has_field(combo, NWF_FIELD_IPSET) && !has_field(combo, NWF_FIELD_IPSETFLAGS)) {
+        /* a set without flags matches on the source address (the
+         * destination in a mirrored copy) */
+        NwfValue *flags = nwf_rule_field_put(rule, NWF_FIELD_IPSETFLAGS);
         flags->present = TRUE;
         flags->type = NWF_TYPE_IPSET_FLAGS;
-        flags->u.ipset_flags.bits = 1;
+        flags->u.ipset_flags.bits = mirrored ? 0 : 1;
         flags->u.ipset_flags.count = 1;
     }
-    if (mirrored) {
-        rule_mirror(rule);
-        /* srcmacaddr, now in the dstmac slot that IP rules lack: the
-         * mirrored packet carries the bridge's MAC, not the VM's */
-        if (rule->fields[NWF_FIELD_DSTMACADDR].present) {
-            gboolean narrowed = FALSE;
-            value_drop(&rule->fields[NWF_FIELD_DSTMACADDR]);
-            for (guint i = 0; i < G_N_ELEMENTS(narrowing_fields); i++)
-                narrowed |= rule->fields[narrowing_fields[i]].present;
-            if (!narrowed)
-                return;
-        }
+    /* srcmacaddr, in the dstmac slot of a mirrored copy that IP rules lack:
+     * the mirrored packet carries the bridge's MAC, not the VM's */
+    if (mirrored && nwf_rule_field(rule, NWF_FIELD_DSTMACADDR)->present) {
+        gboolean narrowed = FALSE;
+        nwf_rule_field_drop(rule, NWF_FIELD_DSTMACADDR);
+        for (guint i = 0; i < G_N_ELEMENTS(narrowing_fields); i++)
+            narrowed |= nwf_rule_field(rule, narrowing_fields[i])->present;
+        if (!narrowed)
+            return;
     }
 
     if (default_mode) {

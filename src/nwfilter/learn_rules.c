@@ -15,9 +15,9 @@ rule_set(NwfRuleInst *rule, NwfField field, const char *text, GError **error)
 {
     gboolean negated = text[0] == '!';
 
-    if (!nwf_value_parse(rule->protocol, field, text + negated, &rule->fields[field], error))
+    if (!nwf_value_parse(rule->protocol, field, text + negated, nwf_rule_field_put(rule, field), error))
         return FALSE;
-    rule->fields[field].negated = negated;
+    nwf_rule_field_put(rule, field)->negated = negated;
     return TRUE;
 }
 

@@ -18,31 +18,68 @@ nwf_rule_inst_new(NwfProtocol protocol, NwfAction action)
     return rule;
 }
 
+const NwfValue nwf_value_unset;
+
 NwfRuleInst *
 nwf_rule_inst_copy(const NwfRuleInst *rule)
 {
     NwfRuleInst *copy = g_new0(NwfRuleInst, 1);
+    guint n = (guint)__builtin_popcountll(rule->field_set);
 
     *copy = *rule;
-    for (guint f = 0; f < NWF_FIELD_LAST; f++)
-        nwf_value_copy(&copy->fields[f], &rule->fields[f]);
+    copy->values = n ? g_new0(NwfValue, n) : NULL;
+    for (guint i = 0; i < n; i++)
+        nwf_value_copy(&copy->values[i], &rule->values[i]);
     copy->origin.filter = g_strdup(rule->origin.filter);
     copy->origin.chain = g_strdup(rule->origin.chain);
     copy->origin.vars = g_strdup(rule->origin.vars);
     return copy;
 }
 
+NwfValue *
+nwf_rule_field_put(NwfRuleInst *rule, NwfField field)
+{
+    guint64 bit = G_GUINT64_CONSTANT(1) << field;
+    guint at = (guint)__builtin_popcountll(rule->field_set & (bit - 1));
+    guint n = (guint)__builtin_popcountll(rule->field_set);
+
+    g_return_val_if_fail((guint)field < NWF_FIELD_LAST, NULL);
+    if (rule->field_set & bit)
+        return &rule->values[at];
+    rule->values = g_renew(NwfValue, rule->values, n + 1);
+    memmove(&rule->values[at + 1], &rule->values[at], (n - at) * sizeof(NwfValue));
+    memset(&rule->values[at], 0, sizeof(NwfValue));
+    rule->field_set |= bit;
+    return &rule->values[at];
+}
+
+void
+nwf_rule_field_drop(NwfRuleInst *rule, NwfField field)
+{
+    guint64 bit = G_GUINT64_CONSTANT(1) << field;
+    guint at = (guint)__builtin_popcountll(rule->field_set & (bit - 1));
+    guint n = (guint)__builtin_popcountll(rule->field_set);
+
+    if ((guint)field >= NWF_FIELD_LAST || !(rule->field_set & bit))
+        return;
+    nwf_value_clear(&rule->values[at]);
+    memmove(&rule->values[at], &rule->values[at + 1], (n - at - 1) * sizeof(NwfValue));
+    rule->field_set &= ~bit;
+    if (rule->field_set == 0)
+        g_clear_pointer(&rule->values, g_free);
+}
+
 void
 nwf_rule_inst_free(NwfRuleInst *rule)
 {
+    guint n;
+
     if (!rule)
         return;
-    /* most fields of a rule are never set: clearing them would only touch
-     * (and fault in) memory calloc left unwritten */
-    for (guint f = 0; f < NWF_FIELD_LAST; f++) {
-        if (rule->fields[f].present || rule->fields[f].var || rule->fields[f].type)
-            nwf_value_clear(&rule->fields[f]);
-    }
+    n = (guint)__builtin_popcountll(rule->field_set);
+    for (guint i = 0; i < n; i++)
+        nwf_value_clear(&rule->values[i]);
+    g_free(rule->values);
     g_free(rule->origin.filter);
     g_free(rule->origin.chain);
     g_free(rule->origin.vars);

@@ -59,13 +59,18 @@ typedef struct {
     /* The XML action, unmapped (see the header comment for the mappings a
      * backend applies). */
     NwfAction action;
-    /* Resolved typed values: every present field has var == NULL and a value
-     * already validated with nwf_value_parse() semantics. Fields are already
-     * swapped where the chain needs it. fields[NWF_FIELD_STATE] is never
-     * present: the state to match is ct_state. Negation is per field
-     * (negated). Masks and range ends carry their partner's negation. */
-    NwfValue fields[NWF_FIELD_LAST];
-    /* Bit F set: fields[F]'s value came from a variable (a per-port value
+    /* Resolved typed values, read with nwf_rule_field(): every present
+     * field has var == NULL and a value already validated with
+     * nwf_value_parse() semantics. Fields are already swapped where the
+     * chain needs it. NWF_FIELD_STATE is never present: the state to match
+     * is ct_state. Negation is per field (negated). Masks and range ends
+     * carry their partner's negation.
+     * Stored sparsely (a rule sets a handful of the fields and a port has
+     * tens of rules): bit F of field_set says values holds field F, at the
+     * index of the bits below F. */
+    guint64 field_set;
+    NwfValue *values;
+    /* Bit F set: field F's value came from a variable (a per-port value
      * such as $IP or $MAC), so a backend may keep it out of the rule text
      * (e.g. in a set) and change it without rebuilding the rule. Follows
      * the fields when a copy is mirrored. */
@@ -171,6 +176,31 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfRuleProgram, nwf_rule_program_free)
 
 /* A rule with no field present, no state match, origin strings empty. */
 NwfRuleInst *nwf_rule_inst_new(NwfProtocol protocol, NwfAction action);
+
+/* An unset value (present FALSE), what nwf_rule_field() gives for a field
+ * the rule does not hold. */
+extern const NwfValue nwf_value_unset;
+
+/* FIELD of RULE, never NULL (&nwf_value_unset when the rule lacks it).
+ * FIELD may be NWF_FIELD_LAST (no such field). */
+static inline const NwfValue *
+nwf_rule_field(const NwfRuleInst *rule, NwfField field)
+{
+    guint64 bit;
+
+    if ((guint)field >= NWF_FIELD_LAST)
+        return &nwf_value_unset;
+    bit = G_GUINT64_CONSTANT(1) << field;
+    if (!(rule->field_set & bit))
+        return &nwf_value_unset;
+    return &rule->values[__builtin_popcountll(rule->field_set & (bit - 1))];
+}
+
+/* The slot of FIELD in RULE for writing, added unset when missing. Valid
+ * until the next nwf_rule_field_put() or nwf_rule_field_drop() on RULE. */
+NwfValue *nwf_rule_field_put(NwfRuleInst *rule, NwfField field);
+/* Clear FIELD and remove its slot. */
+void nwf_rule_field_drop(NwfRuleInst *rule, NwfField field);
 NwfRuleInst *nwf_rule_inst_copy(const NwfRuleInst *rule);
 void nwf_rule_inst_free(NwfRuleInst *rule);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NwfRuleInst, nwf_rule_inst_free)

@@ -13,7 +13,9 @@ static const guint8 stp_bga[6] = { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x00 };
 static const NwfValue *
 field(const NwfRuleInst *rule, NwfField f)
 {
-    return rule->fields[f].present ? &rule->fields[f] : NULL;
+    const NwfValue *value = nwf_rule_field(rule, f);
+
+    return value->present ? value : NULL;
 }
 
 /* COND, inverted when the rule said match='no' for this attribute. */
@@ -27,7 +29,7 @@ static gboolean
 any_field(const NwfRuleInst *rule, const NwfField *fields, gsize n)
 {
     for (gsize i = 0; i < n; i++) {
-        if (rule->fields[fields[i]].present)
+        if (nwf_rule_field(rule, fields[i])->present)
             return TRUE;
     }
     return FALSE;

@@ -17,7 +17,7 @@ append_rule_match(GString *out, const NwfRuleInst *rule)
 
     g_string_append(out, *proto ? proto : "(any frame)");
     for (guint f = 0; f < NWF_FIELD_LAST; f++) {
-        const NwfValue *v = &rule->fields[f];
+        const NwfValue *v = nwf_rule_field(rule, f);
         g_autofree char *text = NULL;
         if (!v->present || f == NWF_FIELD_COMMENT)
             continue;

@@ -90,10 +90,10 @@ describe_rule(GString *out, const char *where, const NwfRuleInst *rule)
                            nwf_action_name(rule->action));
     for (guint f = 0; f < NWF_FIELD_LAST; f++) {
         g_autofree char *value = NULL;
-        if (!rule->fields[f].present)
+        if (!nwf_rule_field(rule, f)->present)
             continue;
-        value = nwf_value_format(&rule->fields[f], f);
-        g_string_append_printf(out, " %s%s=%s", rule->fields[f].negated ? "!" : "",
+        value = nwf_value_format(nwf_rule_field(rule, f), f);
+        g_string_append_printf(out, " %s%s=%s", nwf_rule_field(rule, f)->negated ? "!" : "",
                                nwf_field_name(f), value);
     }
     if (rule->ct_state)
@@ -372,12 +372,12 @@ test_var_propagation(void)
 
     g_assert_no_error(error);
     g_assert_cmpuint(def->ip[NWF_IP_V4].chains[NWF_IP_TO_VM]->len, ==, 1);
-    g_assert_cmpuint(((NwfRuleInst *)g_ptr_array_index(def->ip[0].chains[NWF_IP_TO_VM], 0))
-                         ->fields[NWF_FIELD_DSTPORTSTART].u.num, ==, 5);
+    g_assert_cmpuint(nwf_rule_field(g_ptr_array_index(def->ip[0].chains[NWF_IP_TO_VM], 0),
+                                    NWF_FIELD_DSTPORTSTART)->u.num, ==, 5);
     over = compile_with(f, "top", "P=7", TRUE, NULL, &error);
     g_assert_no_error(error);
-    g_assert_cmpuint(((NwfRuleInst *)g_ptr_array_index(over->ip[0].chains[NWF_IP_TO_VM], 0))
-                         ->fields[NWF_FIELD_DSTPORTSTART].u.num, ==, 7);
+    g_assert_cmpuint(nwf_rule_field(g_ptr_array_index(over->ip[0].chains[NWF_IP_TO_VM], 0),
+                                    NWF_FIELD_DSTPORTSTART)->u.num, ==, 7);
 }
 
 /* A variable's value is checked against the attribute it lands in. */

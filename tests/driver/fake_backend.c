@@ -54,9 +54,9 @@ fake_append_rule(GString *out, const NwfRuleInst *rule)
     for (int f = 0; f < NWF_FIELD_LAST; f++) {
         g_autofree char *value = NULL;
 
-        if (!rule->fields[f].present)
+        if (!nwf_rule_field(rule, f)->present)
             continue;
-        value = nwf_value_format(&rule->fields[f], f);
+        value = nwf_value_format(nwf_rule_field(rule, f), f);
         g_string_append_printf(out, ",%s=%s", nwf_field_name(f), value);
     }
 }

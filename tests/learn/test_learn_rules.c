@@ -25,10 +25,10 @@ describe(const NwfRuleProgram *p)
             for (guint f = 0; f < NWF_FIELD_LAST; f++) {
                 g_autofree char *v = NULL;
 
-                if (!r->fields[f].present)
+                if (!nwf_rule_field(r, f)->present)
                     continue;
-                v = nwf_value_format(&r->fields[f], f);
-                g_string_append_printf(out, " %s%s=%s", r->fields[f].negated ? "!" : "",
+                v = nwf_value_format(nwf_rule_field(r, f), f);
+                g_string_append_printf(out, " %s%s=%s", nwf_rule_field(r, f)->negated ? "!" : "",
                                        nwf_field_name(f), v);
             }
             g_string_append_printf(out, " -> %s\n", nwf_action_name(r->action));

@@ -51,9 +51,9 @@ set_field(NwfRuleInst *rule, NwfField field, const char *text, gboolean negated)
 {
     g_autoptr(GError) error = NULL;
 
-    g_assert_true(nwf_value_parse(rule->protocol, field, text, &rule->fields[field], &error));
+    g_assert_true(nwf_value_parse(rule->protocol, field, text, nwf_rule_field_put(rule, field), &error));
     g_assert_no_error(error);
-    rule->fields[field].negated = negated;
+    nwf_rule_field_put(rule, field)->negated = negated;
 }
 
 static NwfRuleInst *

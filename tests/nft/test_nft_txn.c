@@ -47,7 +47,7 @@ rule(NwfProtocol protocol, NwfAction action, NwfField field, const char *value)
     g_free(r->origin.filter);
     r->origin.filter = g_strdup("txn-test");
     if (field != NWF_FIELD_LAST) {
-        g_assert_true(nwf_value_parse(protocol, field, value, &r->fields[field], &error));
+        g_assert_true(nwf_value_parse(protocol, field, value, nwf_rule_field_put(r, field), &error));
         g_assert_no_error(error);
     }
     return r;
@@ -85,7 +85,7 @@ program_refused(const char *ifname)
     g_autoptr(GError) error = NULL;
 
     g_assert_true(nwf_value_parse(NWF_PROTO_TCP, NWF_FIELD_DSTPORTEND, "50",
-                                  &r->fields[NWF_FIELD_DSTPORTEND], &error));
+                                  nwf_rule_field_put(r, NWF_FIELD_DSTPORTEND), &error));
     nwf_rule_program_ip_add_rule(p, NWF_IP_V4, NWF_IP_FROM_VM, r);
     return p;
 }

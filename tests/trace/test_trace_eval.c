@@ -360,9 +360,9 @@ add_rule(NwfRuleProgram *program, const char *spec)
         } else {
             g_autoptr(GError) error = NULL;
             field = field_from_name(protocol, kv[0]);
-            if (!nwf_value_parse(protocol, field, kv[1], &rule->fields[field], &error))
+            if (!nwf_value_parse(protocol, field, kv[1], nwf_rule_field_put(rule, field), &error))
                 g_error("%s: %s", word, error->message);
-            rule->fields[field].negated = negated;
+            nwf_rule_field_put(rule, field)->negated = negated;
         }
     }
     if (strcmp(where, "out") == 0 || strcmp(where, "in") == 0) {
