@@ -75,6 +75,7 @@ static gboolean
 script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error)
 {
     g_autoptr(GString) ports = g_string_new(NULL);
+    g_autoptr(GString) per_port = g_string_new(NULL);
     g_autoptr(GHashTable) final = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) twice = g_hash_table_new(g_str_hash, g_str_equal);
     GHashTableIter iter;
@@ -114,8 +115,9 @@ script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error
                 return FALSE;
             }
         }
-        nwf_nft_script_port(ports, state, op->ifname, op->port, id);
+        nwf_nft_script_port(per_port, state, op->ifname, op->port, id);
     }
+    nwf_nft_script_merge_elements(ports, per_port->str);
     /* nothing to change: no write at all (not even the skeleton) */
     if (ports->len == 0)
         return TRUE;

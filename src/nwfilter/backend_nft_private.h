@@ -169,6 +169,17 @@ void nwf_nft_script_port(GString *script, NwfNftState *state, const char *ifname
  * STATE (the group's name, its users' group). */
 void nwf_nft_script_moves(GString *script, NwfNftState *state, GHashTable *final);
 
+/* Append the per-port commands TEXT (what nwf_nft_script_port() wrote for
+ * a batch) to SCRIPT with their element commands merged: every "delete
+ * element" first, one command per map or set, then the other commands in
+ * their order, then every "add element", one command per map or set. The
+ * same changes, but nft parses and the kernel takes a few commands instead
+ * of several per port. Deletions reference no chain and additions come
+ * after every chain exists, so moving them is safe; TEXT goes unchanged
+ * when an element is deleted after being added in it (the order would
+ * then matter). */
+void nwf_nft_script_merge_elements(GString *script, const char *text);
+
 /* Element text of a port's value: "\"<if>\" . <value>". */
 char *nwf_nft_value_element(const char *ifname, const char *value);
 

@@ -824,3 +824,111 @@ nwf_nft_script_moves(GString *s, NwfNftState *state, GHashTable *final)
         }
     }
 }
+
+/* --- element commands merged ---------------------------------------------- */
+
+/* The element commands of one verb on one map or set. */
+typedef struct {
+    char *head;            /* "add element bridge nwfilter mark_to" */
+    GString *elements;     /* "e1, e2, ..." */
+} ElementBatch;
+
+static void
+element_batch_free(gpointer data)
+{
+    ElementBatch *batch = data;
+
+    g_free(batch->head);
+    g_string_free(batch->elements, TRUE);
+    g_free(batch);
+}
+
+/* The key of ELEMENT (what a later delete names): before " : " in a map,
+ * before " comment " otherwise. */
+static char *
+element_key(const char *element, gsize len)
+{
+    const char *end = g_strstr_len(element, (gssize)len, " : ");
+
+    if (!end)
+        end = g_strstr_len(element, (gssize)len, " comment ");
+    return g_strndup(element, end ? (gsize)(end - element) : len);
+}
+
+static void
+element_batch_add(GPtrArray *batches, GHashTable *index, const char *head, gsize head_len,
+                  const char *element, gsize len)
+{
+    g_autofree char *name = g_strndup(head, head_len);
+    ElementBatch *batch = g_hash_table_lookup(index, name);
+
+    if (!batch) {
+        batch = g_new0(ElementBatch, 1);
+        batch->head = g_steal_pointer(&name);
+        batch->elements = g_string_new(NULL);
+        g_ptr_array_add(batches, batch);
+        g_hash_table_insert(index, batch->head, batch);
+    } else {
+        g_string_append(batch->elements, ", ");
+    }
+    g_string_append_len(batch->elements, element, (gssize)len);
+}
+
+static void
+element_batches_write(GString *s, GPtrArray *batches)
+{
+    for (guint i = 0; i < batches->len; i++) {
+        const ElementBatch *batch = g_ptr_array_index(batches, i);
+        g_string_append_printf(s, "%s { %s }\n", batch->head, batch->elements->str);
+    }
+}
+
+void
+nwf_nft_script_merge_elements(GString *script, const char *text)
+{
+    g_autoptr(GPtrArray) deletes = g_ptr_array_new_with_free_func(element_batch_free);
+    g_autoptr(GPtrArray) adds = g_ptr_array_new_with_free_func(element_batch_free);
+    g_autoptr(GHashTable) delete_index = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) add_index = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) added = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GString) rest = g_string_new(NULL);
+
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        gsize len = end ? (gsize)(end - line) : strlen(line);
+        gboolean add = g_str_has_prefix(line, "add element ");
+        const char *open = (add || g_str_has_prefix(line, "delete element "))
+            ? memchr(line, '{', len) : NULL;
+
+        if (open && len >= 2 && line[len - 1] == '}' && open > line && open[-1] == ' ') {
+            /* "<head> { <element> }": our own commands, one element each */
+            const char *element = open + 2;
+            gsize element_len = (gsize)(line + len - 2 - element);
+            g_autofree char *head = g_strndup(line, (gsize)(open - 1 - line));
+            g_autofree char *key = element_key(element, element_len);
+            const char *set = head + strlen(add ? "add element " : "delete element ");
+            char *full = g_strdup_printf("%s\t%s", set, key);
+
+            if (add) {
+                g_hash_table_add(added, full);
+                element_batch_add(adds, add_index, head, strlen(head), element, element_len);
+            } else {
+                gboolean after_add = g_hash_table_contains(added, full);
+                g_free(full);
+                if (after_add) {
+                    g_string_append(script, text);
+                    return;
+                }
+                element_batch_add(deletes, delete_index, head, strlen(head), element,
+                                  element_len);
+            }
+        } else {
+            g_string_append_len(rest, line, (gssize)len);
+            g_string_append_c(rest, '\n');
+        }
+        line += len + (end ? 1 : 0);
+    }
+    element_batches_write(script, deletes);
+    g_string_append_len(script, rest->str, (gssize)rest->len);
+    element_batches_write(script, adds);
+}

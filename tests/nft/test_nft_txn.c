@@ -646,6 +646,75 @@ test_group_moved_in_place(void)
     check_like_fresh(&b, &a, &a);
 }
 
+/* A batch mixing every kind of change (a port joining a group with an IP
+ * layer, a port leaving it, a change of addresses, a new port, two ports
+ * swapping groups) ends like a fresh apply of the final programs; its
+ * element commands are merged, one per map or set. */
+static void
+test_mixed_batch_like_fresh(void)
+{
+    static const char *const ip2[] = { "10.0.0.7", NULL };
+    static const char *const ip2_new[] = { "10.0.0.9", "10.0.0.10", NULL };
+    g_autoptr(NwfRuleProgram) p0 = program_redefined("vnet0", "10.0.0.5", NULL);
+    g_autoptr(NwfRuleProgram) p1 = program_redefined("vnet1", "10.0.0.6", "22");
+    g_autoptr(NwfRuleProgram) p2 = program_ips("vnet2", ip2);
+    g_autoptr(NwfRuleProgram) q0 = program_redefined("vnet0", "10.0.0.5", "22");
+    g_autoptr(NwfRuleProgram) q2 = program_ips("vnet2", ip2_new);
+    g_autoptr(NwfRuleProgram) q3 = program("vnet3", NULL);
+    g_autoptr(NwfRuleProgram) s0 = program("vnet0", NULL);
+    g_autoptr(NwfRuleProgram) s3 = program_redefined("vnet3", "10.0.0.8", NULL);
+    Change before = { .set = { p0, p1, p2 } };
+    Change change = { .set = { q0, q2, q3 }, .remove = { "vnet1" } };
+    Change final = { .set = { q0, q2, q3 } };
+    Change swap = { .set = { s0, s3 } };
+    Change swapped = { .set = { s0, q2, s3 } };
+
+    check_like_fresh(&before, &change, &final);
+    /* vnet0 and vnet3 exchange groups: each one's dispatch element is
+     * deleted and added again in the same batch */
+    check_like_fresh(&final, &swap, &swapped);
+}
+
+/* The per-port commands of a batch with their element commands merged:
+ * deletions first, additions last, one command per map or set, everything
+ * else in its order; unchanged when an element is deleted after being
+ * added in the batch. */
+static void
+test_elements_merged(void)
+{
+    static const char *const text =
+        "delete element bridge nwfilter port_digests { \"vnet0\" }\n"
+        "add chain bridge nwfilter vnet0/x\n"
+        "add element bridge nwfilter mark_to { \"vnet0\" : goto vnet0/x }\n"
+        "add element bridge nwfilter port_digests { \"vnet0\" comment \"d0\" }\n"
+        "delete element bridge nwfilter mark_to { \"vnet1\" }\n"
+        "add rule bridge nwfilter vnet0/x drop\n"
+        "delete element bridge nwfilter port_digests { \"vnet1\" }\n"
+        "add element bridge nwfilter port_digests { \"vnet2\" comment \"d2\" }\n"
+        "add element bridge nwfilter v/out/ip_saddr/0 { \"vnet2\" . 10.0.0.5 }\n";
+    static const char *const merged =
+        "delete element bridge nwfilter port_digests { \"vnet0\", \"vnet1\" }\n"
+        "delete element bridge nwfilter mark_to { \"vnet1\" }\n"
+        "add chain bridge nwfilter vnet0/x\n"
+        "add rule bridge nwfilter vnet0/x drop\n"
+        "add element bridge nwfilter mark_to { \"vnet0\" : goto vnet0/x }\n"
+        "add element bridge nwfilter port_digests { \"vnet0\" comment \"d0\", "
+        "\"vnet2\" comment \"d2\" }\n"
+        "add element bridge nwfilter v/out/ip_saddr/0 { \"vnet2\" . 10.0.0.5 }\n";
+    static const char *const ordered =
+        "add element bridge nwfilter mark_to { \"vnet0\" : goto vnet0/x }\n"
+        "add chain bridge nwfilter vnet0/y\n"
+        "delete element bridge nwfilter mark_to { \"vnet0\" }\n"
+        "add element bridge nwfilter mark_to { \"vnet0\" : goto vnet0/y }\n";
+    g_autoptr(GString) out = g_string_new("first\n");
+    g_autoptr(GString) same = g_string_new(NULL);
+
+    nwf_nft_script_merge_elements(out, text);
+    g_assert_cmpstr(out->str + strlen("first\n"), ==, merged);
+    nwf_nft_script_merge_elements(same, ordered);
+    g_assert_cmpstr(same->str, ==, ordered);
+}
+
 /* A redefinition that changes a group's rules but neither its ports'
  * values nor their layers writes nothing per port: the group's chains are
  * rewritten and renamed, and that is the whole script. */
@@ -751,6 +820,8 @@ main(int argc, char **argv)
     g_test_add_func("/nft/txn/group-moved-in-place", test_group_moved_in_place);
     g_test_add_func("/nft/txn/group-move-script-has-no-port-command",
                     test_group_move_script_has_no_port_command);
+    g_test_add_func("/nft/txn/mixed-batch-like-fresh", test_mixed_batch_like_fresh);
+    g_test_add_func("/nft/txn/elements-merged", test_elements_merged);
     g_test_add_func("/nft/txn/address-change-is-element-update",
                     test_address_change_is_element_update);
     return g_test_run();
