@@ -193,7 +193,8 @@ static void
 ebt_port_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
     gboolean v6 = rule->protocol == NWF_PROTO_IPV6;
-    const NwfValue *lo = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTSTART : NWF_FIELD_SRCPORTSTART);
+    const NwfValue *lo = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTSTART
+                                                  : NWF_FIELD_SRCPORTSTART);
     const NwfValue *hi = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTEND : NWF_FIELD_SRCPORTEND);
     const char *opt = v6 ? (dst ? "--ip6-destination-port" : "--ip6-source-port")
                          : (dst ? "--ip-destination-port" : "--ip-source-port");
@@ -207,8 +208,10 @@ ebt_port_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 static void
 ebt_arp_ip_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
-    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_ARPDSTIPADDR : NWF_FIELD_ARPSRCIPADDR);
-    const NwfValue *mask = nwf_rule_field(rule, dst ? NWF_FIELD_ARPDSTIPMASK : NWF_FIELD_ARPSRCIPMASK);
+    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_ARPDSTIPADDR
+                                                    : NWF_FIELD_ARPSRCIPADDR);
+    const NwfValue *mask = nwf_rule_field(rule, dst ? NWF_FIELD_ARPDSTIPMASK
+                                                    : NWF_FIELD_ARPSRCIPMASK);
 
     if (addr->present)
         ebt_opt(args, dst ? "--arp-ip-dst" : "--arp-ip-src", addr,
@@ -218,7 +221,8 @@ ebt_arp_ip_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 static void
 ebt_arp_mac_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
-    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_ARPDSTMACADDR : NWF_FIELD_ARPSRCMACADDR);
+    const NwfValue *addr = nwf_rule_field(rule, dst ? NWF_FIELD_ARPDSTMACADDR
+                                                    : NWF_FIELD_ARPSRCMACADDR);
 
     if (addr->present)
         ebt_opt(args, dst ? "--arp-mac-dst" : "--arp-mac-src", addr, mac_text(addr->u.mac));
@@ -458,7 +462,8 @@ ipt_addr_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 static void
 ipt_port_side(GPtrArray *args, const NwfRuleInst *rule, gboolean dst)
 {
-    const NwfValue *lo = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTSTART : NWF_FIELD_SRCPORTSTART);
+    const NwfValue *lo = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTSTART
+                                                  : NWF_FIELD_SRCPORTSTART);
     const NwfValue *hi = nwf_rule_field(rule, dst ? NWF_FIELD_DSTPORTEND : NWF_FIELD_SRCPORTEND);
 
     if (lo->present)
@@ -606,8 +611,10 @@ nwf_ipt_rule_args(const NwfRuleInst *rule, NwfIpChain which, const char *chain)
         add_owned(args, ipset_flags_text(nwf_rule_field(rule, NWF_FIELD_IPSETFLAGS)));
     }
     if (nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->present)
-        ipt_module_opt(args, "connlimit", "--connlimit-above", nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE),
-                       g_strdup_printf("%u", nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->u.num));
+        ipt_module_opt(args, "connlimit", "--connlimit-above",
+                       nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE),
+                       g_strdup_printf("%u",
+                                       nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->u.num));
     if (nwf_rule_field(rule, NWF_FIELD_COMMENT)->present) {
         add(args, "-m");
         add(args, "comment");

@@ -136,23 +136,25 @@ static NwfNftSet *
 port_add_set(NwfNftPort *port, NwfEthDir dir, const char *fields)
 {
     NwfNftSet *set = g_new0(NwfNftSet, 1);
-    g_auto(GStrv) parts = g_strsplit(fields, " . ", -1);
-    g_autofree char *flat = NULL;
-    g_autofree char *prefix = NULL;
+    GString *name = g_string_new(dir == NWF_ETH_VM_OUT ? "v/out/" : "v/in/");
     guint slot = 0;
 
     /* "ether saddr . @nh,64,48" -> "ether_saddr.nh_64_48" */
-    for (char **p = parts; *p; p++) {
-        char *plain = g_strdup(**p == '@' ? *p + 1 : *p);
-        g_strdelimit(plain, " ,", '_');
-        g_free(*p);
-        *p = plain;
+    for (const char *part = fields; part;) {
+        const char *sep = strstr(part, " . ");
+        const char *end = sep ? sep : part + strlen(part);
+        if (name->str[name->len - 1] != '/')
+            g_string_append_c(name, '.');
+        for (const char *p = part + (*part == '@'); p < end; p++)
+            g_string_append_c(name, *p == ' ' || *p == ',' ? '_' : *p);
+        part = sep ? sep + strlen(" . ") : NULL;
     }
-    flat = g_strjoinv(".", parts);
-    prefix = g_strdup_printf("v/%s/%s/", dir == NWF_ETH_VM_OUT ? "out" : "in", flat);
+    g_string_append_c(name, '/');
     for (guint i = 0; i < port->sets->len; i++)
-        slot += g_str_has_prefix(((NwfNftSet *)g_ptr_array_index(port->sets, i))->name, prefix);
-    set->name = g_strdup_printf("%s%u", prefix, slot);
+        slot += g_str_has_prefix(((NwfNftSet *)g_ptr_array_index(port->sets, i))->name,
+                                 name->str);
+    g_string_append_printf(name, "%u", slot);
+    set->name = g_string_free(name, FALSE);
     set->type = g_strdup_printf("%s . %s", port_key(dir), fields);
     set->elements = g_ptr_array_new_with_free_func(g_free);
     g_ptr_array_add(port->sets, set);
@@ -202,7 +204,7 @@ nwf_nft_ifname_check(const char *ifname, GError **error)
 char *
 nwf_nft_chain_eth(const char *ifname, NwfEthDir dir)
 {
-    return g_strdup_printf("%s/%s", ifname, dir == NWF_ETH_VM_OUT ? "out" : "in");
+    return g_strconcat(ifname, dir == NWF_ETH_VM_OUT ? "/out" : "/in", NULL);
 }
 
 /* Filter chain names may hold ':', which nft identifiers cannot; '/' never
@@ -210,10 +212,10 @@ nwf_nft_chain_eth(const char *ifname, NwfEthDir dir)
 char *
 nwf_nft_chain_eth_sub(const char *ifname, NwfEthDir dir, const char *suffix)
 {
-    g_autofree char *root = nwf_nft_chain_eth(ifname, dir);
-    char *name = g_strdup_printf("%s/%s", root, suffix);
+    const char *root = dir == NWF_ETH_VM_OUT ? "/out/" : "/in/";
+    char *name = g_strconcat(ifname, root, suffix, NULL);
 
-    for (char *p = name + strlen(root) + 1; *p; p++) {
+    for (char *p = name + strlen(ifname) + strlen(root); *p; p++) {
         if (*p == ':')
             *p = '/';
     }
@@ -412,30 +414,40 @@ raw_mac_match(GString *s, const char *lhs, const NwfValue *addr, const NwfValue 
                            lhs, m, addr->negated ? "!=" : "==", value & m);
 }
 
-/* A printable, quote-free copy of TEXT for a rule comment. */
+/* A printable, quote-free copy of TEXT for a rule comment that starts at
+ * START in S (the comment stays within COMMENT_MAX bytes). */
 static void
-comment_append_clean(GString *s, const char *text)
+comment_append_clean(GString *s, gsize start, const char *text)
 {
-    for (const char *p = text; *p && s->len < COMMENT_MAX; p++)
+    for (const char *p = text; *p && s->len - start < COMMENT_MAX; p++)
         g_string_append_c(s, (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? *p : '_');
+}
+
+/* Append RULE's comment text (what nwf_nft_rule_comment() returns) to S. */
+static void
+comment_append(GString *s, const NwfRuleInst *rule)
+{
+    const NwfValue *user = nwf_rule_field(rule, NWF_FIELD_COMMENT);
+    gsize start = s->len;
+
+    for (const char *p = rule->origin.filter ? rule->origin.filter : ""; *p; p++)
+        g_string_append_c(s, g_ascii_isgraph(*p) && *p != '"' && *p != '\\' ? *p : '_');
+    if (s->len == start)
+        g_string_append_c(s, '-');
+    g_string_truncate(s, MIN(s->len, start + 64));
+    g_string_append_printf(s, " %d", rule->origin.priority);
+    if (user->present && user->u.str && *user->u.str) {
+        g_string_append_c(s, ' ');
+        comment_append_clean(s, start, user->u.str);
+    }
 }
 
 char *
 nwf_nft_rule_comment(const NwfRuleInst *rule)
 {
     GString *s = g_string_new(NULL);
-    const NwfValue *user = nwf_rule_field(rule, NWF_FIELD_COMMENT);
 
-    for (const char *p = rule->origin.filter ? rule->origin.filter : ""; *p; p++)
-        g_string_append_c(s, g_ascii_isgraph(*p) && *p != '"' && *p != '\\' ? *p : '_');
-    if (s->len == 0)
-        g_string_append_c(s, '-');
-    g_string_truncate(s, MIN(s->len, 64u));
-    g_string_append_printf(s, " %d", rule->origin.priority);
-    if (user->present && user->u.str && *user->u.str) {
-        g_string_append_c(s, ' ');
-        comment_append_clean(s, user->u.str);
-    }
+    comment_append(s, rule);
     return g_string_free(s, FALSE);
 }
 
@@ -458,7 +470,8 @@ port_value_take(PortValues *pv, GString *s, gsize start, NwfField f, const char 
     gsize n = strlen(lhs);
     const char *value;
 
-    if (start >= s->len || !((pv->rule->var_fields >> f) & 1) || nwf_rule_field(pv->rule, f)->negated)
+    if (start >= s->len || !((pv->rule->var_fields >> f) & 1) ||
+        nwf_rule_field(pv->rule, f)->negated)
         return;
     if (text[0] != ' ' || strncmp(text + 1, lhs, n) != 0 || text[1 + n] != ' ')
         return;
@@ -516,7 +529,8 @@ eth_stp(GString *s, const NwfRuleInst *rule)
     g_string_append(s, " ether daddr " STP_BGA);
     for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
         const NwfValue *lo = nwf_rule_field(rule, fields[i].lo);
-        const NwfValue *hi = fields[i].hi < NWF_FIELD_LAST ? nwf_rule_field(rule, fields[i].hi) : NULL;
+        const NwfValue *hi = fields[i].hi < NWF_FIELD_LAST ? nwf_rule_field(rule, fields[i].hi)
+                                                            : NULL;
         g_autofree char *lhs = g_strdup_printf("@ll,%u,%u", fields[i].offset, fields[i].bits);
         if (!lo->present)
             continue;
@@ -537,6 +551,10 @@ static gboolean
 eth_arp(GString *s, const NwfRuleInst *rule, PortValues *pv, GError **error)
 {
     const NwfValue *grat = nwf_rule_field(rule, NWF_FIELD_GRATUITOUS);
+    const NwfValue *sip = nwf_rule_field(rule, NWF_FIELD_ARPSRCIPADDR);
+    const NwfValue *smask = nwf_rule_field(rule, NWF_FIELD_ARPSRCIPMASK);
+    const NwfValue *dip = nwf_rule_field(rule, NWF_FIELD_ARPDSTIPADDR);
+    const NwfValue *dmask = nwf_rule_field(rule, NWF_FIELD_ARPDSTIPMASK);
     gsize start;
 
     eth_macs(s, rule, pv);
@@ -548,22 +566,20 @@ eth_arp(GString *s, const NwfRuleInst *rule, PortValues *pv, GError **error)
      * another hardware or protocol type (or length) never matches such a
      * rule, whatever its negation. Without these guards a guest could send
      * e.g. htype 6 ARP past an anti-spoofing return/drop pair. */
-    if (nwf_rule_field(rule, NWF_FIELD_ARPSRCIPADDR)->present || nwf_rule_field(rule, NWF_FIELD_ARPDSTIPADDR)->present ||
-        (grat->present && grat->u.num))
+    if (sip->present || dip->present || (grat->present && grat->u.num))
         g_string_append(s, " @nh,16,16 0x800 @nh,40,8 4");
-    if (nwf_rule_field(rule, NWF_FIELD_ARPSRCMACADDR)->present || nwf_rule_field(rule, NWF_FIELD_ARPDSTMACADDR)->present)
+    if (nwf_rule_field(rule, NWF_FIELD_ARPSRCMACADDR)->present ||
+        nwf_rule_field(rule, NWF_FIELD_ARPDSTMACADDR)->present)
         g_string_append(s, " @nh,0,16 1 @nh,32,8 6");
     start = s->len;
-    if (nwf_rule_field(rule, NWF_FIELD_ARPSRCIPADDR)->present)
-        raw_prefix_match(s, "@nh,112,32", 32, ntohl(nwf_rule_field(rule, NWF_FIELD_ARPSRCIPADDR)->u.ipv4.s_addr),
-                         nwf_rule_field(rule, NWF_FIELD_ARPSRCIPMASK)->present ? nwf_rule_field(rule, NWF_FIELD_ARPSRCIPMASK)->u.num : 32,
-                         nwf_rule_field(rule, NWF_FIELD_ARPSRCIPADDR)->negated);
+    if (sip->present)
+        raw_prefix_match(s, "@nh,112,32", 32, ntohl(sip->u.ipv4.s_addr),
+                         smask->present ? smask->u.num : 32, sip->negated);
     port_value_take(pv, s, start, NWF_FIELD_ARPSRCIPADDR, "@nh,112,32");
     start = s->len;
-    if (nwf_rule_field(rule, NWF_FIELD_ARPDSTIPADDR)->present)
-        raw_prefix_match(s, "@nh,192,32", 32, ntohl(nwf_rule_field(rule, NWF_FIELD_ARPDSTIPADDR)->u.ipv4.s_addr),
-                         nwf_rule_field(rule, NWF_FIELD_ARPDSTIPMASK)->present ? nwf_rule_field(rule, NWF_FIELD_ARPDSTIPMASK)->u.num : 32,
-                         nwf_rule_field(rule, NWF_FIELD_ARPDSTIPADDR)->negated);
+    if (dip->present)
+        raw_prefix_match(s, "@nh,192,32", 32, ntohl(dip->u.ipv4.s_addr),
+                         dmask->present ? dmask->u.num : 32, dip->negated);
     port_value_take(pv, s, start, NWF_FIELD_ARPDSTIPADDR, "@nh,192,32");
     start = s->len;
     raw_mac_match(s, "@nh,64,48", nwf_rule_field(rule, NWF_FIELD_ARPSRCMACADDR), NULL);
@@ -624,20 +640,26 @@ eth_ip(GString *s, const NwfRuleInst *rule, PortValues *pv)
     eth_macs(s, rule, pv);
     g_string_append(s, v6 ? " ether type ip6" : " ether type ip");
     start = s->len;
-    ip_match(s, v6 ? "ip6 saddr" : "ip saddr", nwf_rule_field(rule, NWF_FIELD_SRCIPADDR), nwf_rule_field(rule, NWF_FIELD_SRCIPMASK));
+    ip_match(s, v6 ? "ip6 saddr" : "ip saddr", nwf_rule_field(rule, NWF_FIELD_SRCIPADDR),
+             nwf_rule_field(rule, NWF_FIELD_SRCIPMASK));
     port_value_take(pv, s, start, NWF_FIELD_SRCIPADDR, v6 ? "ip6 saddr" : "ip saddr");
     start = s->len;
-    ip_match(s, v6 ? "ip6 daddr" : "ip daddr", nwf_rule_field(rule, NWF_FIELD_DSTIPADDR), nwf_rule_field(rule, NWF_FIELD_DSTIPMASK));
+    ip_match(s, v6 ? "ip6 daddr" : "ip daddr", nwf_rule_field(rule, NWF_FIELD_DSTIPADDR),
+             nwf_rule_field(rule, NWF_FIELD_DSTIPMASK));
     port_value_take(pv, s, start, NWF_FIELD_DSTIPADDR, v6 ? "ip6 daddr" : "ip daddr");
     /* ebtables' --ip6-protocol skips extension headers, as meta l4proto does */
-    range_match(s, v6 ? "meta l4proto" : "ip protocol", nwf_rule_field(rule, NWF_FIELD_PROTOCOL), NULL);
-    range_match(s, "th sport", nwf_rule_field(rule, NWF_FIELD_SRCPORTSTART), nwf_rule_field(rule, NWF_FIELD_SRCPORTEND));
-    range_match(s, "th dport", nwf_rule_field(rule, NWF_FIELD_DSTPORTSTART), nwf_rule_field(rule, NWF_FIELD_DSTPORTEND));
+    range_match(s, v6 ? "meta l4proto" : "ip protocol", nwf_rule_field(rule, NWF_FIELD_PROTOCOL),
+                NULL);
+    range_match(s, "th sport", nwf_rule_field(rule, NWF_FIELD_SRCPORTSTART),
+                nwf_rule_field(rule, NWF_FIELD_SRCPORTEND));
+    range_match(s, "th dport", nwf_rule_field(rule, NWF_FIELD_DSTPORTSTART),
+                nwf_rule_field(rule, NWF_FIELD_DSTPORTEND));
     if (v6) {
         icmp6_ranges(s, rule);
     } else if (nwf_rule_field(rule, NWF_FIELD_DSCP)->present) {
         /* ebtables compares the whole TOS byte with the unshifted value */
-        num_match(s, "@nh,8,8", nwf_rule_field(rule, NWF_FIELD_DSCP)->negated, nwf_rule_field(rule, NWF_FIELD_DSCP)->u.num, FALSE);
+        num_match(s, "@nh,8,8", nwf_rule_field(rule, NWF_FIELD_DSCP)->negated,
+                  nwf_rule_field(rule, NWF_FIELD_DSCP)->u.num, FALSE);
     }
 }
 
@@ -658,18 +680,33 @@ eth_verdict(NwfAction action)
     }
 }
 
-/* Append the statements (counter, verdict, comment) and store the rule. */
+/* Append the statements (counter, verdict, comment) to S. */
+static void
+statements_append(GString *s, const NwfRuleInst *rule, const char *verdict, gboolean counters)
+{
+    if (counters)
+        g_string_append(s, " counter");
+    g_string_append_c(s, ' ');
+    g_string_append(s, verdict);
+    g_string_append(s, " comment \"");
+    comment_append(s, rule);
+    g_string_append_c(s, '"');
+}
+
+static void
+rule_store(NwfNftChain *chain, const GString *s)
+{
+    g_ptr_array_add(chain->rules, s->str[0] == ' ' ? g_strndup(s->str + 1, s->len - 1)
+                                                   : g_strndup(s->str, s->len));
+}
+
+/* Append the statements and store the rule. */
 static void
 rule_finish(NwfNftChain *chain, GString *s, const NwfRuleInst *rule, const char *verdict,
             gboolean counters)
 {
-    g_autofree char *comment = nwf_nft_rule_comment(rule);
-
-    if (counters)
-        g_string_append(s, " counter");
-    g_string_append_printf(s, " %s", verdict);
-    g_string_append_printf(s, " comment \"%s\"", comment);
-    g_ptr_array_add(chain->rules, g_strdup(s->str[0] == ' ' ? s->str + 1 : s->str));
+    statements_append(s, rule, verdict, counters);
+    rule_store(chain, s);
 }
 
 /* Finish a rule whose per-port values PV go into a set: the rule looks
@@ -680,33 +717,62 @@ rule_finish_values(NwfNftPort *port, NwfEthDir dir, NwfNftChain *chain, GString 
                    const PortValues *pv, const NwfRuleInst *rule, const char *verdict,
                    gboolean counters)
 {
-    g_autofree char *comment = nwf_nft_rule_comment(rule);
-    g_autofree char *shape = g_strdup_printf("%s %s @%s %s \"%s\"", s->str, pv->lhs->str,
-                                             counters ? "counter" : "", verdict, comment);
+    gsize matches = s->len;
+    g_autofree char *lookup = NULL;
     NwfNftSet *set;
 
+    /* the shape: the rule's own matches, which fields the set holds, the
+     * statements */
+    g_string_append_c(s, '\t');
+    g_string_append_len(s, pv->lhs->str, (gssize)pv->lhs->len);
+    statements_append(s, rule, verdict, counters);
     if (chain->last_set && chain->last_len == chain->rules->len &&
-        strcmp(chain->last_shape, shape) == 0) {
+        strcmp(chain->last_shape, s->str) == 0) {
         set_add_element(chain->last_set, pv->value->str);
         return;
     }
+    g_free(chain->last_shape);
+    chain->last_shape = g_strndup(s->str, s->len);
     set = port_add_set(port, dir, pv->lhs->str);
     set_add_element(set, pv->value->str);
-    g_string_append_printf(s, " %s . %s @%s", port_key(dir), pv->lhs->str, set->name);
-    rule_finish(chain, s, rule, verdict, counters);
-    g_free(chain->last_shape);
-    chain->last_shape = g_steal_pointer(&shape);
+    lookup = g_strdup_printf(" %s . %s @%s", port_key(dir), pv->lhs->str, set->name);
+    g_string_erase(s, (gssize)matches, (gssize)(1 + pv->lhs->len));
+    g_string_insert(s, (gssize)matches, lookup);
+    rule_store(chain, s);
     chain->last_set = set;
     chain->last_len = chain->rules->len;
 }
 
+/* Strings one rendering reuses for every rule. */
+typedef struct {
+    GString *text;
+    GString *lhs;
+    GString *value;
+} Scratch;
+
+static void
+scratch_init(Scratch *scratch)
+{
+    scratch->text = g_string_sized_new(256);
+    scratch->lhs = g_string_sized_new(64);
+    scratch->value = g_string_sized_new(64);
+}
+
+static void
+scratch_clear(Scratch *scratch)
+{
+    g_string_free(scratch->text, TRUE);
+    g_string_free(scratch->lhs, TRUE);
+    g_string_free(scratch->value, TRUE);
+}
+
 static gboolean
 eth_rule(NwfNftPort *port, NwfEthDir dir, NwfNftChain *chain, const NwfRuleInst *rule,
-         gboolean counters, GError **error)
+         gboolean counters, Scratch *scratch, GError **error)
 {
-    g_autoptr(GString) s = g_string_new(NULL);
-    g_autoptr(GString) lhs = g_string_new(NULL);
-    g_autoptr(GString) value = g_string_new(NULL);
+    GString *s = g_string_truncate(scratch->text, 0);
+    GString *lhs = g_string_truncate(scratch->lhs, 0);
+    GString *value = g_string_truncate(scratch->value, 0);
     PortValues pv = { rule, lhs, value };
 
     switch (rule->protocol) {
@@ -771,7 +837,7 @@ eth_jump_match(NwfChainKind kind)
 /* Render DIR's ethernet chains, named "<prefix>/...", into CHAINS. */
 static gboolean
 eth_render(NwfNftPort *port, const NwfRuleProgram *program, NwfEthDir dir, const char *prefix,
-           GPtrArray *chains, gboolean counters, GError **error)
+           GPtrArray *chains, gboolean counters, Scratch *scratch, GError **error)
 {
     const NwfEthChains *eth = &program->eth[dir];
     NwfNftChain *root;
@@ -785,14 +851,15 @@ eth_render(NwfNftPort *port, const NwfRuleProgram *program, NwfEthDir dir, const
         NwfNftChain *chain = chain_add(chains, NWF_NFT_BRIDGE,
                                        nwf_nft_chain_eth_sub(prefix, dir, sub->suffix));
         for (guint j = 0; j < sub->rules->len; j++) {
-            if (!eth_rule(port, dir, chain, g_ptr_array_index(sub->rules, j), counters, error))
+            if (!eth_rule(port, dir, chain, g_ptr_array_index(sub->rules, j), counters, scratch,
+                          error))
                 return FALSE;
         }
     }
     for (guint i = 0; i < eth->entries->len; i++) {
         const NwfEthEntry *entry = g_ptr_array_index(eth->entries, i);
         if (entry->kind == NWF_ETH_ENTRY_RULE) {
-            if (!eth_rule(port, dir, root, entry->rule, counters, error))
+            if (!eth_rule(port, dir, root, entry->rule, counters, scratch, error))
                 return FALSE;
         } else {
             g_autofree char *target = nwf_nft_chain_eth_sub(prefix, dir, entry->subchain->suffix);
@@ -874,11 +941,14 @@ ip_verdict(NwfAction action, NwfIpChain which)
 
 static gboolean
 ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpChain which,
-        gboolean counters, GError **error)
+        gboolean counters, Scratch *scratch, GError **error)
 {
-    g_autoptr(GString) s = g_string_new(NULL);
+    GString *s = g_string_truncate(scratch->text, 0);
     gboolean v6 = family == NWF_IP_V6;
     guint l4 = ip_l4proto[rule->protocol];
+    const NwfValue *dscp = nwf_rule_field(rule, NWF_FIELD_DSCP);
+    const NwfValue *option = nwf_rule_field(rule, NWF_FIELD_TCP_OPTION);
+    const NwfValue *connlimit = nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE);
 
     if (nwf_rule_field(rule, NWF_FIELD_IPSET)->present) {
         nwf_error_set(error, NWF_ERR_CONFIG_UNSUPPORTED,
@@ -892,20 +962,21 @@ ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpCh
     mac_match(s, "ether saddr", nwf_rule_field(rule, NWF_FIELD_SRCMACADDR), NULL);
     ip_side(s, rule, v6, FALSE);
     ip_side(s, rule, v6, TRUE);
-    if (nwf_rule_field(rule, NWF_FIELD_DSCP)->present)
-        num_match(s, v6 ? "ip6 dscp" : "ip dscp", nwf_rule_field(rule, NWF_FIELD_DSCP)->negated,
-                  nwf_rule_field(rule, NWF_FIELD_DSCP)->u.num, FALSE);
+    if (dscp->present)
+        num_match(s, v6 ? "ip6 dscp" : "ip dscp", dscp->negated, dscp->u.num, FALSE);
     if (nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->present)
         g_string_append_printf(s, " tcp flags & 0x%02x %s 0x%02x",
                                nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->u.tcp_flags.mask,
                                nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->negated ? "!=" : "==",
                                nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->u.tcp_flags.flags &
                                    nwf_rule_field(rule, NWF_FIELD_TCP_FLAGS)->u.tcp_flags.mask);
-    range_match(s, "th sport", nwf_rule_field(rule, NWF_FIELD_SRCPORTSTART), nwf_rule_field(rule, NWF_FIELD_SRCPORTEND));
-    range_match(s, "th dport", nwf_rule_field(rule, NWF_FIELD_DSTPORTSTART), nwf_rule_field(rule, NWF_FIELD_DSTPORTEND));
-    if (nwf_rule_field(rule, NWF_FIELD_TCP_OPTION)->present)
-        g_string_append_printf(s, " tcp option %u %s", nwf_rule_field(rule, NWF_FIELD_TCP_OPTION)->u.num,
-                               nwf_rule_field(rule, NWF_FIELD_TCP_OPTION)->negated ? "missing" : "exists");
+    range_match(s, "th sport", nwf_rule_field(rule, NWF_FIELD_SRCPORTSTART),
+                nwf_rule_field(rule, NWF_FIELD_SRCPORTEND));
+    range_match(s, "th dport", nwf_rule_field(rule, NWF_FIELD_DSTPORTSTART),
+                nwf_rule_field(rule, NWF_FIELD_DSTPORTEND));
+    if (option->present)
+        g_string_append_printf(s, " tcp option %u %s", option->u.num,
+                               option->negated ? "missing" : "exists");
     if (nwf_rule_field(rule, NWF_FIELD_ICMP_TYPE)->present) {
         const char *icmp = rule->protocol == NWF_PROTO_ICMPV6 ? "icmpv6" : "icmp";
         const NwfValue *type = nwf_rule_field(rule, NWF_FIELD_ICMP_TYPE);
@@ -922,17 +993,17 @@ ip_rule(NwfNftChain *chain, const NwfRuleInst *rule, NwfIpFamily family, NwfIpCh
     if (rule->ct_dir != NWF_CT_DIR_NONE)
         g_string_append_printf(s, " ct direction %s",
                                rule->ct_dir == NWF_CT_DIR_ORIGINAL ? "original" : "reply");
-    if (nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->present)
-        g_string_append_printf(s, " ct count %s%u",
-                               nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->negated ? "" : "over ",
-                               nwf_rule_field(rule, NWF_FIELD_CONNLIMIT_ABOVE)->u.num);
+    if (connlimit->present)
+        g_string_append_printf(s, " ct count %s%u", connlimit->negated ? "" : "over ",
+                               connlimit->u.num);
     rule_finish(chain, s, rule, ip_verdict(rule->action, which), counters);
     return TRUE;
 }
 
 static gboolean
 ip_render(NwfNftPort *port, const NwfRuleProgram *program, NwfIpFamily family,
-          const char *prefix, GPtrArray *chains, gboolean counters, GError **error)
+          const char *prefix, GPtrArray *chains, gboolean counters, Scratch *scratch,
+          GError **error)
 {
     const NwfIpChains *ip = &program->ip[family];
 
@@ -944,7 +1015,7 @@ ip_render(NwfNftPort *port, const NwfRuleProgram *program, NwfIpFamily family,
                                        nwf_nft_chain_ip(prefix, family, which));
         for (guint i = 0; i < ip->chains[which]->len; i++) {
             if (!ip_rule(chain, g_ptr_array_index(ip->chains[which], i), family, which,
-                         counters, error))
+                         counters, scratch, error))
                 return FALSE;
         }
     }
@@ -957,16 +1028,17 @@ static gboolean
 layers_render(NwfNftPort *port, const NwfRuleProgram *program, const char *prefix,
               GPtrArray *chains, gboolean counters, GError **error)
 {
+    Scratch scratch;
+    gboolean ok = TRUE;
+
+    scratch_init(&scratch);
     g_ptr_array_set_size(port->sets, 0);
-    for (NwfEthDir dir = 0; dir < NWF_ETH_DIR_LAST; dir++) {
-        if (!eth_render(port, program, dir, prefix, chains, counters, error))
-            return FALSE;
-    }
-    for (NwfIpFamily family = 0; family < NWF_IP_FAMILY_LAST; family++) {
-        if (!ip_render(port, program, family, prefix, chains, counters, error))
-            return FALSE;
-    }
-    return TRUE;
+    for (NwfEthDir dir = 0; ok && dir < NWF_ETH_DIR_LAST; dir++)
+        ok = eth_render(port, program, dir, prefix, chains, counters, &scratch, error);
+    for (NwfIpFamily family = 0; ok && family < NWF_IP_FAMILY_LAST; family++)
+        ok = ip_render(port, program, family, prefix, chains, counters, &scratch, error);
+    scratch_clear(&scratch);
+    return ok;
 }
 
 /* Everything the port puts into the kernel, hashed: a restart compares it
@@ -977,19 +1049,64 @@ layers_render(NwfNftPort *port, const NwfRuleProgram *program, const char *prefi
  * not in it: the group's name is the hash of what they hold, and the port's
  * dispatch names the group (so a group rewritten in place leaves its
  * ports' digests as they are). */
+/* The text of CHAINS that their digest is taken of */
 static void
-chains_digest(GChecksum *sum, const GPtrArray *chains)
+chains_text(GString *out, const GPtrArray *chains)
 {
     for (guint i = 0; i < chains->len; i++) {
         const NwfNftChain *chain = g_ptr_array_index(chains, i);
-        g_checksum_update(sum, (const guchar *)(chain->table == NWF_NFT_BRIDGE ? "B" : "I"), 1);
-        g_checksum_update(sum, (const guchar *)chain->name, -1);
+        g_string_append_c(out, chain->table == NWF_NFT_BRIDGE ? 'B' : 'I');
+        g_string_append(out, chain->name);
         for (guint j = 0; j < chain->rules->len; j++) {
-            g_checksum_update(sum, (const guchar *)"\n", 1);
-            g_checksum_update(sum, g_ptr_array_index(chain->rules, j), -1);
+            g_string_append_c(out, '\n');
+            g_string_append(out, g_ptr_array_index(chain->rules, j));
         }
-        g_checksum_update(sum, (const guchar *)"\n\n", 2);
+        g_string_append(out, "\n\n");
     }
+}
+
+static void
+chains_digest(GChecksum *sum, const GPtrArray *chains)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    chains_text(text, chains);
+    g_checksum_update(sum, (const guchar *)text->str, (gssize)text->len);
+}
+
+/* The last group named and the text it was named after: the ports of one
+ * filter tree render the same group chains, so a batch of them (a host
+ * starting its VMs, a redefinition) hashes them once. */
+G_LOCK_DEFINE_STATIC(group_memo);
+static GString *group_memo_text;
+static char group_memo_name[sizeof(NWF_NFT_GROUP_PREFIX) + 16];
+
+/* The name of the group holding CHAINS (rendered under the placeholder
+ * prefix): NWF_NFT_GROUP_PREFIX and 16 hex digits of their SHA-256. */
+static char *
+group_name(const GPtrArray *chains)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_autofree char *sum = NULL;
+    char *name;
+
+    chains_text(text, chains);
+    G_LOCK(group_memo);
+    if (group_memo_text && g_string_equal(group_memo_text, text)) {
+        name = g_strdup(group_memo_name);
+        G_UNLOCK(group_memo);
+        return name;
+    }
+    G_UNLOCK(group_memo);
+    sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text->str, text->len);
+    name = g_strdup_printf(NWF_NFT_GROUP_PREFIX "%.16s", sum);
+    G_LOCK(group_memo);
+    if (group_memo_text)
+        g_string_free(group_memo_text, TRUE);
+    group_memo_text = g_steal_pointer(&text);
+    g_strlcpy(group_memo_name, name, sizeof(group_memo_name));
+    G_UNLOCK(group_memo);
+    return name;
 }
 
 static char *
@@ -1073,13 +1190,10 @@ nwf_nft_port_render(const NwfRuleProgram *program, gboolean counters, GError **e
     } else {
         /* the group is named after what its chains hold, rendered under a
          * placeholder prefix: same rules and sets, same group */
-        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
         if (!layers_render(port, program, "-", port->group_chains, counters, error))
             return NULL;
         if (port->group_chains->len > 0) {
-            chains_digest(sum, port->group_chains);
-            port->group = g_strdup_printf(NWF_NFT_GROUP_PREFIX "%.16s",
-                                          g_checksum_get_string(sum));
+            port->group = group_name(port->group_chains);
             chains_prefix_set(port->group_chains, port->group);
         }
     }

@@ -15,7 +15,8 @@ rule_set(NwfRuleInst *rule, NwfField field, const char *text, GError **error)
 {
     gboolean negated = text[0] == '!';
 
-    if (!nwf_value_parse(rule->protocol, field, text + negated, nwf_rule_field_put(rule, field), error))
+    if (!nwf_value_parse(rule->protocol, field, text + negated, nwf_rule_field_put(rule, field),
+                         error))
         return FALSE;
     nwf_rule_field_put(rule, field)->negated = negated;
     return TRUE;
