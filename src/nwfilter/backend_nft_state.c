@@ -183,31 +183,35 @@ sets_parse(NwfNftState *state, const char *listing)
     }
 }
 
-static void port_group_note(NwfNftState *state, NwfNftPortState *port, const char *target);
-
-/* "ifname" : goto <if>/mark (or <group>/mark) elements of mark_to: which
- * ports have IP-layer dispatch, and the group of those in one (a group may
- * have IP-layer chains only) */
-static void
-marks_parse(NwfNftState *state, const char *listing)
+/* The next element of a map or set listing, from *P on: its quoted port
+ * name (into NAME, to be freed) and where the text after the closing quote
+ * starts (REST); *P moves past the name. FALSE when no name is left. */
+static gboolean
+element_next(const char **p, char **name, const char **rest)
 {
-    const char *p = listing;
+    const char *start = strchr(*p, '"');
+    const char *end = start ? strchr(start + 1, '"') : NULL;
 
-    while ((p = strchr(p, '"'))) {
-        const char *end = strchr(p + 1, '"');
-        g_autofree char *name = NULL;
-        if (!end)
-            break;
-        name = g_strndup(p + 1, end - p - 1);
-        if (g_str_has_prefix(end + 1, " : goto ")) {
-            const char *target = end + 1 + strlen(" : goto ");
-            NwfNftPortState *port = state_port(state, name);
-            port->mark_dispatch = TRUE;
-            if (g_str_has_prefix(target, NWF_NFT_GROUP_PREFIX))
-                port_group_note(state, port, target);
-        }
-        p = end + 1;
-    }
+    if (!end)
+        return FALSE;
+    *name = g_strndup(start + 1, (gsize)(end - start - 1));
+    *rest = end + 1;
+    *p = end + 1;
+    return TRUE;
+}
+
+/* What follows " : " in REST (a map element's value), or NULL. */
+static const char *
+element_value(const char *rest)
+{
+    while (*rest == ' ')
+        rest++;
+    if (*rest != ':')
+        return NULL;
+    rest++;
+    while (*rest == ' ')
+        rest++;
+    return rest;
 }
 
 /* PORT dispatches into the group whose chain TARGET ("<group>/...") is. */
@@ -220,34 +224,41 @@ port_group_note(NwfNftState *state, NwfNftPortState *port, const char *target)
     nwf_nft_state_group(state, port->group)->users++;
 }
 
+/* "ifname" : goto <if>/mark (or <group>/mark) elements of mark_to: which
+ * ports have IP-layer dispatch, and the group of those in one (a group may
+ * have IP-layer chains only) */
+static void
+marks_parse(NwfNftState *state, const char *listing)
+{
+    const char *p = listing, *rest, *target;
+
+    for (char *name; element_next(&p, &name, &rest); g_free(name)) {
+        NwfNftPortState *port;
+        target = element_value(rest);
+        if (!target || !g_str_has_prefix(target, "goto "))
+            continue;
+        target += strlen("goto ");
+        port = state_port(state, name);
+        port->mark_dispatch = TRUE;
+        if (g_str_has_prefix(target, NWF_NFT_GROUP_PREFIX))
+            port_group_note(state, port, target);
+    }
+}
+
 /* "ifname" : jump <chain> elements of DIR's dispatch map: which ports have
  * one, and the group of those that jump into one */
 static void
 groups_parse(NwfNftState *state, NwfEthDir dir, const char *listing)
 {
-    const char *p = listing;
+    const char *p = listing, *rest, *target;
 
-    while ((p = strchr(p, '"'))) {
-        const char *end = strchr(p + 1, '"');
-        const char *target;
-        g_autofree char *name = NULL;
-        if (!end)
-            break;
-        name = g_strndup(p + 1, end - p - 1);
-        target = end + 1;
-        while (*target == ' ')
-            target++;
-        if (*target != ':') {
-            p = end + 1;
+    for (char *name; element_next(&p, &name, &rest); g_free(name)) {
+        target = element_value(rest);
+        if (!target)
             continue;
-        }
-        target++;
-        while (*target == ' ')
-            target++;
         state_port(state, name)->dispatch[dir] = TRUE;
         if (g_str_has_prefix(target, "jump " NWF_NFT_GROUP_PREFIX))
             port_group_note(state, state_port(state, name), target + strlen("jump "));
-        p = end + 1;
     }
 }
 
@@ -323,24 +334,16 @@ ip_groups_parse(NwfNftState *state, const char *listing)
 static void
 ids_parse(NwfNftState *state, const char *listing)
 {
-    const char *p = listing;
+    const char *p = listing, *rest, *value;
 
-    while ((p = strchr(p, '"'))) {
-        const char *end = strchr(p + 1, '"');
-        g_autofree char *name = NULL;
-        const char *colon;
-        if (!end)
-            break;
-        name = g_strndup(p + 1, end - p - 1);
-        colon = end + 1;
-        while (*colon == ' ')
-            colon++;
-        if (*colon == ':') {
-            guint64 id = g_ascii_strtoull(colon + 1, NULL, 0);
-            if (id > 0 && id <= NWF_NFT_PORT_ID_MAX)
-                state_port(state, name)->id = (guint)id;
-        }
-        p = end + 1;
+    for (char *name; element_next(&p, &name, &rest); g_free(name)) {
+        guint64 id;
+        value = element_value(rest);
+        if (!value)
+            continue;
+        id = g_ascii_strtoull(value, NULL, 0);
+        if (id > 0 && id <= NWF_NFT_PORT_ID_MAX)
+            state_port(state, name)->id = (guint)id;
     }
 }
 
@@ -348,28 +351,24 @@ ids_parse(NwfNftState *state, const char *listing)
 static void
 digests_parse(NwfNftState *state, const char *listing)
 {
-    const char *p = listing;
+    const char *p = listing, *rest;
 
-    while ((p = strstr(p, "\""))) {
-        const char *end = strchr(p + 1, '"');
-        const char *comment;
-        if (!end)
-            break;
-        comment = end + 1;
-        if (g_str_has_prefix(comment, " comment \"")) {
-            const char *text = comment + strlen(" comment \"");
-            const char *text_end = strchr(text, '"');
-            g_autofree char *name = g_strndup(p + 1, end - p - 1);
-            NwfNftPortState *port;
-            if (!text_end)
-                break;
-            port = state_port(state, name);
-            g_free(port->digest);
-            port->digest = g_strndup(text, text_end - text);
-            p = text_end + 1;
+    for (char *name; element_next(&p, &name, &rest); g_free(name)) {
+        const char *text, *text_end;
+        NwfNftPortState *port;
+        if (!g_str_has_prefix(rest, " comment \""))
             continue;
+        text = rest + strlen(" comment \"");
+        text_end = strchr(text, '"');
+        if (!text_end) {
+            g_free(name);
+            break;
         }
-        p = end + 1;
+        port = state_port(state, name);
+        g_free(port->digest);
+        port->digest = g_strndup(text, (gsize)(text_end - text));
+        /* the digest is quoted too: go on after it */
+        p = text_end + 1;
     }
 }
 
