@@ -218,7 +218,7 @@ check_comments(const NwfCompileInst *inst, GError **error)
 {
     for (guint c = 0; c < inst->combos->len; c++) {
         const NwfCompileCombo *combo = g_ptr_array_index(inst->combos, c);
-        const NwfValue *comment = &combo->fields[NWF_FIELD_COMMENT];
+        const NwfValue *comment = nwf_combo_field(combo, NWF_FIELD_COMMENT);
 
         if (!comment->present || !comment->u.str)
             continue;

@@ -39,10 +39,14 @@ nwf_compile_field_order(NwfProtocol protocol, const NwfField **order)
 void
 nwf_compile_combo_free(NwfCompileCombo *combo)
 {
+    guint n;
+
     if (!combo)
         return;
-    for (guint f = 0; f < NWF_FIELD_LAST; f++)
-        nwf_value_clear(&combo->fields[f]);
+    n = (guint)__builtin_popcountll(combo->field_set);
+    for (guint i = 0; i < n; i++)
+        nwf_value_clear(&combo->values[i]);
+    g_free(combo->values);
     g_free(combo->vars);
     g_free(combo);
 }
@@ -192,9 +196,16 @@ combo_build(const NwfCompileInst *inst, GPtrArray *groups, const NwfField *order
     NwfCompileCombo *combo = g_new0(NwfCompileCombo, 1);
     const NwfRuleDef *rule = inst->rule;
 
+    /* every field the rule sets, literal or variable, gets its slot */
+    for (guint f = 0; f < NWF_FIELD_LAST; f++) {
+        if (rule->fields[f].present)
+            combo->field_set |= G_GUINT64_CONSTANT(1) << f;
+    }
+    if (combo->field_set)
+        combo->values = g_new0(NwfValue, __builtin_popcountll(combo->field_set));
     for (guint f = 0; f < NWF_FIELD_LAST; f++) {
         if (rule->fields[f].present && !rule->fields[f].var)
-            nwf_value_copy(&combo->fields[f], &rule->fields[f]);
+            nwf_value_copy((NwfValue *)nwf_combo_field(combo, f), &rule->fields[f]);
     }
     for (guint o = 0; o < norder; o++) {
         NwfField f = order ? order[o] : (NwfField)o;
@@ -202,17 +213,19 @@ combo_build(const NwfCompileInst *inst, GPtrArray *groups, const NwfField *order
         const IterGroup *group;
         const char *text;
         g_autofree char *rtext = NULL;
+        NwfValue *slot;
 
         if (!src->present || !src->var)
             continue;
         group = find_group(groups, src->var);
         text = group_value(group, inst->env, src->var->name);
-        if (!nwf_value_parse(rule->protocol, f, text, &combo->fields[f], error)) {
+        slot = (NwfValue *)nwf_combo_field(combo, f);
+        if (!nwf_value_parse(rule->protocol, f, text, slot, error)) {
             nwf_compile_combo_free(combo);
             return NULL;
         }
-        combo->fields[f].present = TRUE;
-        combo->fields[f].negated = src->negated;
+        slot->present = TRUE;
+        slot->negated = src->negated;
         combo->var_fields |= G_GUINT64_CONSTANT(1) << f;
         rtext = ref_text(src->var);
         if (!text_listed(seen, rtext)) {

@@ -61,24 +61,26 @@ rule_from_combo(const NwfCompileInst *inst, const NwfCompileCombo *combo, gboole
 {
     NwfRuleInst *rule = g_new0(NwfRuleInst, 1);
     NwfField target[NWF_FIELD_LAST];
-    guint n = 0;
+    guint n = 0, i = 0;
 
     rule->protocol = inst->rule->protocol;
     rule->action = inst->rule->action;
-    for (guint f = 0; f < NWF_FIELD_LAST; f++) {
-        target[f] = NWF_FIELD_LAST;
-        if (f == NWF_FIELD_STATE || !combo->fields[f].present)
+    /* the combo's fields in order: values[i] is the i-th set bit's */
+    for (guint64 rest = combo->field_set; rest; rest &= rest - 1, i++) {
+        NwfField f = (NwfField)__builtin_ctzll(rest);
+        target[i] = NWF_FIELD_LAST;
+        if (f == NWF_FIELD_STATE || !combo->values[i].present)
             continue;
-        target[f] = mirrored ? partner_field(f) : (NwfField)f;
-        rule->field_set |= G_GUINT64_CONSTANT(1) << target[f];
+        target[i] = mirrored ? partner_field(f) : f;
+        rule->field_set |= G_GUINT64_CONSTANT(1) << target[i];
         if ((combo->var_fields >> f) & 1)
-            rule->var_fields |= G_GUINT64_CONSTANT(1) << target[f];
+            rule->var_fields |= G_GUINT64_CONSTANT(1) << target[i];
         n++;
     }
     rule->values = n ? g_new0(NwfValue, n) : NULL;
-    for (guint f = 0; f < NWF_FIELD_LAST; f++) {
-        if (target[f] != NWF_FIELD_LAST)
-            nwf_value_copy((NwfValue *)nwf_rule_field(rule, target[f]), &combo->fields[f]);
+    for (guint j = 0; j < i; j++) {
+        if (target[j] != NWF_FIELD_LAST)
+            nwf_value_copy((NwfValue *)nwf_rule_field(rule, target[j]), &combo->values[j]);
     }
     if (mirrored && nwf_rule_field(rule, NWF_FIELD_IPSETFLAGS)->present) {
         NwfValue *flags = nwf_rule_field_put(rule, NWF_FIELD_IPSETFLAGS);
@@ -137,7 +139,7 @@ place_ethernet(NwfRuleProgram *program, const NwfCompileInst *inst,
 static gboolean
 has_field(const NwfCompileCombo *combo, NwfField field)
 {
-    return combo->fields[field].present;
+    return nwf_combo_field(combo, field)->present;
 }
 
 /* One copy of a rule for one of FI/FO/HI. In DEFAULT_MODE, STATE is a
@@ -202,7 +204,7 @@ place_ip(NwfRuleProgram *program, NwfIpFamily family, const NwfCompileInst *inst
     gboolean explicit_state = inst->rule->statematch && has_field(combo, NWF_FIELD_STATE);
 
     if (explicit_state) {
-        guint state = combo->fields[NWF_FIELD_STATE].u.state;
+        guint state = nwf_combo_field(combo, NWF_FIELD_STATE)->u.state;
         if (state & NWF_STATE_NONE)
             state = 0;
         if (dir != NWF_DIR_IN)

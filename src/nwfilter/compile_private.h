@@ -18,12 +18,20 @@ typedef struct {
     GPtrArray *combos;           /* NwfCompileCombo*, filled by expansion */
 } NwfCompileInst;
 
-/* One value combination of a rule instance: every field resolved. */
+/* One value combination of a rule instance: every field resolved, kept
+ * sparse like NwfRuleInst's (read with nwf_combo_field()). */
 typedef struct {
-    NwfValue fields[NWF_FIELD_LAST];
-    guint64 var_fields;          /* bit F: fields[F] came from a variable */
+    guint64 field_set;           /* bit F: values holds field F */
+    NwfValue *values;            /* in field order */
+    guint64 var_fields;          /* bit F: field F came from a variable */
     char *vars;                  /* "A=1.1.1.1 B=80", "" without variables */
 } NwfCompileCombo;
+
+static inline const NwfValue *
+nwf_combo_field(const NwfCompileCombo *combo, NwfField field)
+{
+    return nwf_fields_get(combo->field_set, combo->values, field);
+}
 
 void nwf_compile_combo_free(NwfCompileCombo *combo);
 

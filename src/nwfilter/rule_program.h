@@ -181,19 +181,27 @@ NwfRuleInst *nwf_rule_inst_new(NwfProtocol protocol, NwfAction action);
  * the rule does not hold. */
 extern const NwfValue nwf_value_unset;
 
-/* FIELD of RULE, never NULL (&nwf_value_unset when the rule lacks it).
- * FIELD may be NWF_FIELD_LAST (no such field). */
+/* FIELD of sparse VALUES (bit F of SET: VALUES holds field F, at the
+ * index of the bits below F), never NULL: &nwf_value_unset when SET lacks
+ * it. FIELD may be NWF_FIELD_LAST (no such field). */
 static inline const NwfValue *
-nwf_rule_field(const NwfRuleInst *rule, NwfField field)
+nwf_fields_get(guint64 set, const NwfValue *values, NwfField field)
 {
     guint64 bit;
 
     if ((guint)field >= NWF_FIELD_LAST)
         return &nwf_value_unset;
     bit = G_GUINT64_CONSTANT(1) << field;
-    if (!(rule->field_set & bit))
+    if (!(set & bit))
         return &nwf_value_unset;
-    return &rule->values[__builtin_popcountll(rule->field_set & (bit - 1))];
+    return &values[__builtin_popcountll(set & (bit - 1))];
+}
+
+/* FIELD of RULE (see nwf_fields_get()). */
+static inline const NwfValue *
+nwf_rule_field(const NwfRuleInst *rule, NwfField field)
+{
+    return nwf_fields_get(rule->field_set, rule->values, field);
 }
 
 /* The slot of FIELD in RULE for writing, added unset when missing. Valid
