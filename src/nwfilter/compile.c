@@ -295,3 +295,53 @@ nwf_compile_binding(const NwfBindingDef *binding, NwfFilterLookupFunc lookup,
 
     return nwf_compile(&input, info, error);
 }
+
+/* Fewer bindings than this per thread are not worth a thread. */
+#define BINDINGS_PER_THREAD_MIN 32
+#define COMPILE_THREADS_MAX 16
+
+typedef struct {
+    const NwfBindingDef *const *bindings;
+    guint n;
+    guint first;                 /* this share: first, first + stride, ... */
+    guint stride;
+    NwfFilterLookupFunc lookup;
+    gpointer lookup_data;
+    NwfRuleProgram **programs;
+} CompileShare;
+
+static gpointer
+compile_share_run(gpointer data)
+{
+    const CompileShare *share = data;
+
+    for (guint i = share->first; i < share->n; i += share->stride)
+        share->programs[i] = nwf_compile_binding(share->bindings[i], share->lookup,
+                                                 share->lookup_data, NULL, NULL, NULL);
+    return NULL;
+}
+
+void
+nwf_compile_bindings(const NwfBindingDef *const *bindings, guint n,
+                     NwfFilterLookupFunc lookup, gpointer lookup_data, guint threads,
+                     NwfRuleProgram **programs)
+{
+    CompileShare shares[COMPILE_THREADS_MAX];
+    GThread *workers[COMPILE_THREADS_MAX] = { NULL };
+    guint count = MIN(MIN(threads, COMPILE_THREADS_MAX), n / BINDINGS_PER_THREAD_MIN);
+
+    count = MAX(count, 1u);
+    for (guint t = 0; t < count; t++) {
+        shares[t] = (CompileShare){ bindings, n, t, count, lookup, lookup_data, programs };
+        /* the calling thread takes the first share itself */
+        if (t > 0)
+            workers[t] = g_thread_try_new("nwf-compile", compile_share_run, &shares[t], NULL);
+    }
+    compile_share_run(&shares[0]);
+    for (guint t = 1; t < count; t++) {
+        if (workers[t])
+            g_thread_join(workers[t]);
+        else
+            compile_share_run(&shares[t]);    /* no thread: do it here */
+    }
+}

@@ -55,5 +55,14 @@ NwfRuleProgram *nwf_compile_binding(const NwfBindingDef *binding, NwfFilterLooku
                                     gpointer lookup_data, const NwfParams *extra,
                                     NwfCompileInfo *info, GError **error);
 
+/* BINDINGS[i] compiled into PROGRAMS[i] for every i < N, without extra
+ * variables, on up to THREADS threads (compiling is pure: LOOKUP must be
+ * safe to call from several threads at once, e.g. a hash table nobody
+ * writes meanwhile). PROGRAMS[i] is NULL where compiling fails; compile
+ * that binding alone to learn why. */
+void nwf_compile_bindings(const NwfBindingDef *const *bindings, guint n,
+                          NwfFilterLookupFunc lookup, gpointer lookup_data, guint threads,
+                          NwfRuleProgram **programs);
+
 /* Parse a CTRL_IP_LEARNING value (case-insensitive any/dhcp/none). */
 gboolean nwf_ip_learning_parse(const char *text, NwfIpLearning *out);

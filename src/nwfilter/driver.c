@@ -185,27 +185,49 @@ nwf_driver_binding_reaches(NwfDriver *driver, const NwfBindingDef *binding,
                                                      filter, override);
 }
 
-/* Compile every binding that counts for FILTER; NULL on the first error. */
+/* Compile every binding that counts for FILTER; NULL on the first error.
+ * Each is first compiled on its own, on every CPU at once (compiling is
+ * pure, and it is most of a redefinition that many bindings use); those
+ * that need more (learned addresses, an error to report) then go through
+ * nwf_driver_compile() one by one, which does the same first step. */
 static GPtrArray *
 nwf_driver_compile_affected(NwfDriver *driver, const char *filter,
                             const NwfFilterDef *override, GError **error)
 {
+    NwfDriverResolver resolver = { driver->filters, override };
     g_autoptr(GPtrArray) bindings = nwf_binding_store_list(driver->bindings);
+    g_autoptr(GPtrArray) affected = g_ptr_array_new();
     g_autoptr(GPtrArray) programs =
         g_ptr_array_new_with_free_func((GDestroyNotify)nwf_rule_program_free);
+    g_autofree NwfRuleProgram **first = NULL;
+    gboolean ok = TRUE;
 
     for (guint i = 0; i < bindings->len; i++) {
         const NwfBindingDef *binding = g_ptr_array_index(bindings, i);
-        NwfRuleProgram *program;
-
-        if (!nwf_driver_binding_reaches(driver, binding, filter, override))
-            continue;
-        program = nwf_driver_compile(driver, binding, override, error);
-        if (!program)
-            return NULL;
-        g_ptr_array_add(programs, program);
+        if (nwf_driver_binding_reaches(driver, binding, filter, override))
+            g_ptr_array_add(affected, (gpointer)binding);
     }
-    return g_steal_pointer(&programs);
+    first = g_new0(NwfRuleProgram *, affected->len + 1);
+    nwf_compile_bindings((const NwfBindingDef *const *)affected->pdata, affected->len,
+                         nwf_driver_resolve_filter, &resolver, g_get_num_processors(), first);
+    for (guint i = 0; i < affected->len; i++) {
+        const NwfBindingDef *binding = g_ptr_array_index(affected, i);
+        NwfRuleProgram *program = g_steal_pointer(&first[i]);
+
+        if (!ok) {
+            nwf_rule_program_free(program);
+            continue;
+        }
+        if (program && driver->learn)
+            nwf_driver_learn_compiled(driver->learn, binding);
+        else if (!program)
+            program = nwf_driver_compile(driver, binding, override, error);
+        if (program)
+            g_ptr_array_add(programs, program);
+        else
+            ok = FALSE;
+    }
+    return ok ? g_steal_pointer(&programs) : NULL;
 }
 
 /* ---- life cycle ---- */

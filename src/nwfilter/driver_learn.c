@@ -110,7 +110,7 @@ nwf_driver_learn_compile(NwfDriverLearn *learn, const NwfBindingDef *binding,
     /* First without learned values: which variables the tree itself lacks. */
     program = nwf_compile_binding(binding, lookup, lookup_data, NULL, &info, &cause);
     if (program) {
-        nwf_learner_stop(learn->learner, binding->portdev, FALSE);
+        nwf_driver_learn_compiled(learn, binding);
         return program;
     }
     if (!info.needs_ip && !info.needs_ipv6) {
@@ -149,6 +149,12 @@ nwf_driver_learn_compile(NwfDriverLearn *learn, const NwfBindingDef *binding,
     if (info.needs_ipv6)
         nwf_driver_learn_set_var(extra, "IPV6", v6, "::", TRUE);
     return nwf_compile_binding(binding, lookup, lookup_data, extra, NULL, error);
+}
+
+void
+nwf_driver_learn_compiled(NwfDriverLearn *learn, const NwfBindingDef *binding)
+{
+    nwf_learner_stop(learn->learner, binding->portdev, FALSE);
 }
 
 void

@@ -37,6 +37,11 @@ NwfRuleProgram *nwf_driver_learn_compile(NwfDriverLearn *learn, const NwfBinding
                                          NwfFilterLookupFunc lookup, gpointer lookup_data,
                                          GError **error);
 
+/* BINDING compiled on its own, without learned values (what
+ * nwf_driver_learn_compile() tries first): stop any learning left for its
+ * port, as nwf_driver_learn_compile() does then. */
+void nwf_driver_learn_compiled(NwfDriverLearn *learn, const NwfBindingDef *binding);
+
 /* The binding of PORTDEV is gone: stop learning and forget what its
  * traffic taught (DHCP leases stay until they expire). */
 void nwf_driver_learn_forget(NwfDriverLearn *learn, const char *portdev);

@@ -564,6 +564,63 @@ test_layout_stp_inout_error(void)
                     "internal error: STP filtering in inout direction with source MAC address set is not supported");
 }
 
+#define BATCH_BINDINGS 200
+
+/* Bindings compiled in a batch on several threads come out exactly as each
+ * compiled alone, in their places; one that cannot compile (here: $IP
+ * missing) is NULL and takes nothing else down. */
+static void
+test_batch_like_alone(void)
+{
+    g_autoptr(Filters) f = filters_new(
+        "<filter name='leaf' chain='ipv4'><rule action='accept' direction='out'>"
+        "<ip srcipaddr='$IP' dstipaddr='$DST'/></rule>"
+        "<rule action='drop' direction='inout'><tcp dstportstart='$PORT'/></rule></filter>",
+        "<filter name='top'><filterref filter='leaf'><parameter name='DST' value='10.9.9.9'/>"
+        "</filterref><rule action='return' direction='out'><mac srcmacaddr='$MAC'/></rule>"
+        "</filter>", NULL);
+    g_autoptr(GPtrArray) bindings =
+        g_ptr_array_new_with_free_func((GDestroyNotify)nwf_binding_def_free);
+    g_autofree NwfRuleProgram **programs = g_new0(NwfRuleProgram *, BATCH_BINDINGS);
+
+    for (guint i = 0; i < BATCH_BINDINGS; i++) {
+        g_autofree char *xml = g_strdup_printf(
+            "<filterbinding><owner><name>vm%u</name>"
+            "<uuid>11111111-2222-3333-4444-%012x</uuid></owner>"
+            "<portdev name='vnet%u'/><mac address='52:54:00:00:%02x:%02x'/>"
+            "<filterref filter='top'>%s<parameter name='PORT' value='%u'/>"
+            "<parameter name='PORT' value='%u'/></filterref></filterbinding>",
+            i, i, i, i >> 8, i & 255,
+            i == 77 ? "" : "<parameter name='IP' value='10.0.0.1'/>", 1000 + i, 2000 + i);
+        g_autoptr(GError) error = NULL;
+        NwfBindingDef *def = nwf_binding_def_parse_string(xml, -1, &error);
+        g_assert_no_error(error);
+        g_ptr_array_add(bindings, def);
+    }
+    nwf_compile_bindings((const NwfBindingDef *const *)bindings->pdata, bindings->len, lookup, f,
+                         4, programs);
+    for (guint i = 0; i < BATCH_BINDINGS; i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NwfRuleProgram) alone = nwf_compile_binding(g_ptr_array_index(bindings, i),
+                                                              lookup, f, NULL, NULL, &error);
+        g_autoptr(NwfRuleProgram) batch = programs[i];
+        g_autofree char *want = NULL, *got = NULL;
+
+        if (i == 77) {
+            g_assert_null(alone);
+            g_assert_null(batch);
+            continue;
+        }
+        g_assert_no_error(error);
+        g_assert_nonnull(batch);
+        g_assert_cmpstr(batch->ifname, ==, alone->ifname);
+        want = describe(alone);
+        got = describe(batch);
+        g_assert_nonnull(strstr(got, "52:54:00:00:"));
+        g_assert_cmpstr(got, ==, want);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -589,5 +646,6 @@ main(int argc, char **argv)
     g_test_add_func("/compile/layout/ip-explicit-state", test_layout_ip_explicit_state);
     g_test_add_func("/compile/layout/icmp-connlimit", test_layout_icmp_and_connlimit);
     g_test_add_func("/compile/layout/stp-inout", test_layout_stp_inout_error);
+    g_test_add_func("/compile/batch/like-alone", test_batch_like_alone);
     return g_test_run();
 }
