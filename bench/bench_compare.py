@@ -76,6 +76,28 @@ def run_ours(bench_nft, n, ebiptables_max):
     return sides
 
 
+def run_daemon(n):
+    """{phase: (wall s, cpu s)} of nwfilterd (nftables) driven through
+    python3-libvirt (bench_daemon.py; the CPU is the daemon's), plus whether
+    the kernel held the redefinition when nwfilterDefineXML returned; None
+    without Debian's python3-libvirt."""
+    if subprocess.run(["/usr/bin/python3", "-c", "import libvirt"],
+                      capture_output=True).returncode != 0:
+        return None
+    proc = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "bench_daemon.py"),
+                           "--machine", str(n)], capture_output=True, text=True, timeout=7200)
+    if proc.returncode != 0:
+        raise RuntimeError("bench_daemon.py failed: %s" % proc.stderr.strip()[-2000:])
+    phases = {}
+    for line in proc.stdout.splitlines():
+        word = line.split()
+        if len(word) == 6 and word[0] == "result":
+            phases[word[3]] = (float(word[4]), float(word[5]))
+        elif len(word) == 3 and word[0] == "held":
+            phases["held"] = word[2] == "yes"
+    return phases
+
+
 def run_libvirt(k, redefined):
     """{phase: (wall s, cpu s)} for K ports, plus what was seen at the
     return of nwfilter-define."""
@@ -134,6 +156,8 @@ def main():
     print("redefine: clean-traffic gains one rule, every binding re-instantiated.")
     print("ours: backends in-process, one transaction per port (create, delete);")
     print("      redefine = recompile all N + one transaction.")
+    print("nwfilterd: our daemon (nftables), python3-libvirt calls one after the other,")
+    print("      redefine = one nwfilterDefineXML; cpu = the daemon's.")
     if have_libvirt and args.libvirt_ports > 0:
         print("libvirt 9.0: libvirtd + virsh per port; on K = min(N, %d) ports only."
               % args.libvirt_ports)
@@ -146,6 +170,7 @@ def main():
             print()
             print("N = %d   (%s)" % (n, load()))
             ours = run_ours(args.bench_nft, n, args.ebiptables_max)
+            daemon = run_daemon(n)
             lv, k = None, min(n, args.libvirt_ports)
             if have_libvirt and k > 0:
                 reused = k in libvirt_runs
@@ -160,12 +185,20 @@ def main():
                     row(side + " (ours)", n, ours[side])
                 else:
                     print("%-28s %6d  not measured (N > --ebiptables-max)" % (side + " (ours)", n))
+            if daemon:
+                row("nwfilterd (ours, daemon)", n, daemon)
+            else:
+                print("%-28s %6d  not measured (needs Debian's python3-libvirt)"
+                      % ("nwfilterd (ours, daemon)", n))
             if lv:
                 row("libvirt 9.0 (K=%d%s)" % (k, ", reused" if reused else ""), k, lv)
             floor = ours["floor"]
             print("%-28s %6d  nft -f of the final ruleset %.3f s (cpu %.3f); same text via "
                   "libnftables in-process %.3f s" % ("floor", n, floor["nft-f"][0],
                                                      floor["nft-f"][1], floor["libnft"][0]))
+            if daemon:
+                print("nwfilterd: when nwfilterDefineXML returned the kernel held the new "
+                      "rule for every port: %s" % ("yes" if daemon.get("held") else "NO"))
             if lv:
                 print("libvirt: nwfilter-define returned after %.3f s with %d of %d ports "
                       "holding the new rule%s" % (
@@ -183,6 +216,10 @@ def main():
                         print("  %-12s %s" % (side, "  ".join(
                             "%s %s" % (p, ratio(ours[side][p][0] / n, lv[p][0] / k))
                             for p in PHASES if p in ours[side])))
+                if daemon:
+                    print("  %-12s %s" % ("nwfilterd", "  ".join(
+                        "%s %s" % (p, ratio(daemon[p][0] / n, lv[p][0] / k))
+                        for p in PHASES)))
             nft = ours["nftables"]
             print("nftables / floor (nft -f): create %.2fx, redefine %.2fx, delete %.2fx"
                   % tuple(nft[p][0] / floor["nft-f"][0] for p in PHASES))

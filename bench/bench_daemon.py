@@ -13,8 +13,11 @@ the kernel is checked to hold the added rule and every port's dispatch
 Debian's python3-libvirt (hence /usr/bin/python3) and a build (build/
 beside bench/, or NWF_BUILD_ROOT).
 
-  bench_daemon.py [--backend nftables|ebiptables] [--state-dir-parent DIR] [N ...]
-                                                        (default N: 100 1000)
+  bench_daemon.py [--backend nftables|ebiptables] [--state-dir-parent DIR]
+                  [--machine] [N ...]                  (default N: 100 1000)
+
+--machine prints one line per figure, "result nwfilterd N PHASE WALL CPU",
+and "held N yes|no" (for bench_compare.py).
 """
 import argparse
 import os
@@ -110,6 +113,7 @@ def main():
                     help="where the daemon's directories go (default /dev/shm: a tmpfs, as "
                     "/run, home of the binding state, is on a production host; each binding "
                     "create and delete syncs its state file)")
+    ap.add_argument("--machine", action="store_true", help="result lines only")
     ap.add_argument("n", nargs="*", type=int, default=[100, 1000])
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -119,11 +123,18 @@ def main():
     threading.Thread(target=event_loop, daemon=True).start()
     redefined = subprocess.run([os.path.join(BUILD, "bench", "bench_nft"), "--redefined-xml"],
                                check=True, capture_output=True, text=True).stdout
-    print("bench_daemon: nwfilterd --backend %s, state under %s, python3-libvirt client, "
-          "load average %s" % (args.backend, args.state_dir_parent,
-                               " ".join(open("/proc/loadavg").read().split()[:3])))
+    if not args.machine:
+        print("bench_daemon: nwfilterd --backend %s, state under %s, python3-libvirt client, "
+              "load average %s" % (args.backend, args.state_dir_parent,
+                                   " ".join(open("/proc/loadavg").read().split()[:3])))
     for n in args.n:
         rows, held = run(args.backend, n, redefined, args.state_dir_parent)
+        if args.machine:
+            for phase, (wall, cpu) in rows.items():
+                print("result nwfilterd %d %s %.6f %.6f" % (n, phase, wall, cpu))
+            print("held %d %s" % (n, "yes" if held else "no"))
+            sys.stdout.flush()
+            continue
         print("N = %d" % n)
         for phase in ("create", "redefine", "delete"):
             wall, cpu = rows[phase]
@@ -132,7 +143,8 @@ def main():
         print("  after the redefinition returned, the kernel held the new rule for every "
               "port: %s" % ("yes" if held else "NO"))
         sys.stdout.flush()
-    print("load average after: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
+    if not args.machine:
+        print("load average after: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
 
 
 if __name__ == "__main__":
