@@ -339,6 +339,11 @@ def checks(tmp):
     apply(tmp, "nwf-it-top", "--var", "IP=" + VM_IP, "--var", "IP=10.0.0.4")
     switch_time = time.time() - t0
     time.sleep(0.5)
+    # at least 100 frames in all, however slowly a loaded machine sends them
+    deadline = time.time() + 30
+    while (sum(1 for x in agents["peer"].call(op="peek")["seen"] if x.startswith("stream:"))
+           < 100 and time.time() < deadline):
+        time.sleep(0.05)
     sent = agents["vm"].call(op="stream_stop")["sent"].get("stream", 0)
     time.sleep(0.5)          # frames still in flight
     seen = set(agents["peer"].call(op="collect")["seen"])
