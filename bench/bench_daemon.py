@@ -9,7 +9,12 @@ every port change) in one nwfilterDefineXML call, and deletes the bindings
 one call after the other. Each phase is timed from the first call to the
 last reply, with the daemon's CPU seconds beside it; after the redefinition
 the kernel is checked to hold the added rule and every port's dispatch
-(the daemon answers only once the new rules are in force). Needs root,
+(the daemon answers only once the new rules are in force). Between the
+redefinition and the deletes the daemon is restarted twice, timed from
+the start until its socket accepts (it restores every binding before it
+listens): over the rules in force ("restart": nothing to write) and, with
+nftables, after `nft flush ruleset` ("restart-empty": every port in one
+transaction); the kernel is checked after each. Needs root,
 Debian's python3-libvirt (hence /usr/bin/python3) and a build (build/
 beside bench/, or NWF_BUILD_ROOT).
 
@@ -92,6 +97,19 @@ def run(backend, n, redefined, where):
         conn.nwfilterDefineXML(redefined)
         rows["redefine"] = (time.perf_counter() - t0, daemon_cpu(daemon) - c0)
         held = kernel_check(ns, backend, n)
+        conn.close()
+
+        for phase in ("restart", "restart-empty"):
+            if phase == "restart-empty" and backend != "nftables":
+                continue
+            daemon.stop()
+            if phase == "restart-empty":
+                ns.run("nft", "flush", "ruleset")
+            t0 = time.perf_counter()
+            daemon.start(timeout=600)
+            rows[phase] = (time.perf_counter() - t0, daemon_cpu(daemon))
+            held = held and kernel_check(ns, backend, n)
+        conn = libvirt.open(daemon.uri)
 
         c0, t0 = daemon_cpu(daemon), time.perf_counter()
         for i in range(n):
@@ -136,12 +154,14 @@ def main():
             sys.stdout.flush()
             continue
         print("N = %d" % n)
-        for phase in ("create", "redefine", "delete"):
+        for phase in ("create", "redefine", "restart", "restart-empty", "delete"):
+            if phase not in rows:
+                continue
             wall, cpu = rows[phase]
-            print("  %-9s %8.3f s wall (%8.3f ms/port), daemon cpu %.3f s"
+            print("  %-13s %8.3f s wall (%8.3f ms/port), daemon cpu %.3f s"
                   % (phase, wall, 1000 * wall / n, cpu))
-        print("  after the redefinition returned, the kernel held the new rule for every "
-              "port: %s" % ("yes" if held else "NO"))
+        print("  after the redefinition returned and after each restart, the kernel held "
+              "the new rule for every port: %s" % ("yes" if held else "NO"))
         sys.stdout.flush()
     if not args.machine:
         print("load average after: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
