@@ -124,11 +124,12 @@ script_build(GString *script, NwfNftState *state, GPtrArray *ops, GError **error
     if (!state->tables) {
         nwf_nft_script_skeleton(script);
         state->tables = TRUE;
-    } else {
+    } else if (!state->digest_set) {
         /* tables made before the digest set existed get it now */
         g_string_append(script, "add set bridge " NWF_NFT_TABLE_NAME
                         " port_digests { type ifname; }\n");
     }
+    state->digest_set = TRUE;
     g_string_append_len(script, ports->str, ports->len);
     return TRUE;
 }

@@ -116,6 +116,7 @@ typedef struct {
 
 typedef struct {
     gboolean tables;       /* both tables and their skeleton exist */
+    gboolean digest_set;   /* the port_digests set exists (older tables lack it) */
     GHashTable *ports;     /* ifname -> NwfNftPortState* */
     GHashTable *groups;    /* group name -> NwfNftGroup* */
     GHashTable *sets;      /* value set names that exist */

@@ -426,8 +426,10 @@ nwf_nft_state_load(struct nft_ctx *ctx, GError **error)
         }
         /* absent in tables made before digests existed: then no digests */
         if (nwf_nft_run(ctx, "list set bridge " NWF_NFT_TABLE_NAME " port_digests",
-                        "list the port digests", &digests, NULL))
+                        "list the port digests", &digests, NULL)) {
             digests_parse(state, digests);
+            state->digest_set = TRUE;
+        }
     }
     state->tables = have[NWF_NFT_BRIDGE] && have[NWF_NFT_INET];
     if (!state->tables && (have[NWF_NFT_BRIDGE] || have[NWF_NFT_INET])) {

@@ -646,6 +646,40 @@ test_group_moved_in_place(void)
     check_like_fresh(&b, &a, &a);
 }
 
+/* Tables from before the port_digests set existed (here: the set deleted
+ * behind the backend's back) get it again with the next change, from a
+ * backend that reads the tables afresh and from one whose picture of them
+ * is stale (it no longer adds the set to every batch). */
+static void
+test_digest_set_recreated(void)
+{
+    g_autoptr(NwfRuleProgram) a = program("vnet0", "22");
+    g_autoptr(NwfRuleProgram) b = program("vnet1", "23");
+    g_autoptr(NwfRuleProgram) c = program("vnet2", NULL);
+    Change first = { .set = { a } }, second = { .set = { b } }, third = { .set = { c } };
+    NwfBackend *backend = backend_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *set = NULL, *again = NULL;
+
+    reset();
+    g_assert_true(commit(backend, &first, &error));
+    g_free(nft_text("delete set bridge nwfilter port_digests"));
+    /* stale: the backend still believes in the set */
+    g_assert_true(commit(backend, &second, &error));
+    g_assert_no_error(error);
+    set = nft_text("list set bridge nwfilter port_digests");
+    g_assert_nonnull(strstr(set, "\"vnet1\""));
+    backend->ops->free(backend);
+
+    g_free(nft_text("delete set bridge nwfilter port_digests"));
+    backend = backend_new();
+    g_assert_true(commit(backend, &third, &error));
+    g_assert_no_error(error);
+    again = nft_text("list set bridge nwfilter port_digests");
+    g_assert_nonnull(strstr(again, "\"vnet2\""));
+    backend->ops->free(backend);
+}
+
 /* A batch mixing every kind of change (a port joining a group with an IP
  * layer, a port leaving it, a change of addresses, a new port, two ports
  * swapping groups) ends like a fresh apply of the final programs; its
@@ -821,6 +855,7 @@ main(int argc, char **argv)
     g_test_add_func("/nft/txn/group-move-script-has-no-port-command",
                     test_group_move_script_has_no_port_command);
     g_test_add_func("/nft/txn/mixed-batch-like-fresh", test_mixed_batch_like_fresh);
+    g_test_add_func("/nft/txn/digest-set-recreated", test_digest_set_recreated);
     g_test_add_func("/nft/txn/elements-merged", test_elements_merged);
     g_test_add_func("/nft/txn/address-change-is-element-update",
                     test_address_change_is_element_update);
