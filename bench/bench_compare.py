@@ -56,18 +56,26 @@ SOURCE = os.path.dirname(HERE)
 PHASES = ("create", "redefine", "delete")
 
 
-def run_ours(bench_nft, n, ebiptables_max):
-    """{side: {phase: (wall s, cpu s)}} from bench_nft --machine; the
-    redefinition's compile time is added to each backend's redefine."""
-    proc = subprocess.run([bench_nft, "--machine", "--ebiptables-max", str(ebiptables_max),
-                           str(n)], capture_output=True, text=True, timeout=7200)
+def run_machine(argv, what):
+    """The stdout of ARGV (a program run with --machine), and its
+    {side: {phase: (wall s, cpu s)}} from the "result SIDE N PHASE WALL CPU"
+    lines."""
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=7200)
     if proc.returncode != 0:
-        raise RuntimeError("bench_nft failed: %s" % proc.stderr.strip()[-2000:])
+        raise RuntimeError("%s failed: %s" % (what, proc.stderr.strip()[-2000:]))
     sides = {}
     for line in proc.stdout.splitlines():
         word = line.split()
         if len(word) == 6 and word[0] == "result":
             sides.setdefault(word[1], {})[word[3]] = (float(word[4]), float(word[5]))
+    return proc.stdout, sides
+
+
+def run_ours(bench_nft, n, ebiptables_max):
+    """{side: {phase: (wall s, cpu s)}} from bench_nft --machine; the
+    redefinition's compile time is added to each backend's redefine."""
+    _, sides = run_machine([bench_nft, "--machine", "--ebiptables-max", str(ebiptables_max),
+                            str(n)], "bench_nft")
     compile_wall, compile_cpu = sides.pop("compile")["redefine"]
     for side in ("nftables", "ebiptables"):
         if side in sides and "redefine" in sides[side]:
@@ -84,17 +92,10 @@ def run_daemon(n):
     if subprocess.run(["/usr/bin/python3", "-c", "import libvirt"],
                       capture_output=True).returncode != 0:
         return None
-    proc = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "bench_daemon.py"),
-                           "--machine", str(n)], capture_output=True, text=True, timeout=7200)
-    if proc.returncode != 0:
-        raise RuntimeError("bench_daemon.py failed: %s" % proc.stderr.strip()[-2000:])
-    phases = {}
-    for line in proc.stdout.splitlines():
-        word = line.split()
-        if len(word) == 6 and word[0] == "result":
-            phases[word[3]] = (float(word[4]), float(word[5]))
-        elif len(word) == 3 and word[0] == "held":
-            phases["held"] = word[2] == "yes"
+    out, sides = run_machine(["/usr/bin/python3", os.path.join(HERE, "bench_daemon.py"),
+                              "--machine", str(n)], "bench_daemon.py")
+    phases = sides.get("nwfilterd", {})
+    phases["held"] = ("held %d yes" % n) in out
     return phases
 
 
