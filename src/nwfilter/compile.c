@@ -308,6 +308,7 @@ typedef struct {
     NwfFilterLookupFunc lookup;
     gpointer lookup_data;
     NwfRuleProgram **programs;
+    NwfCompileInfo *infos;       /* may be NULL */
 } CompileShare;
 
 static gpointer
@@ -317,14 +318,15 @@ compile_share_run(gpointer data)
 
     for (guint i = share->first; i < share->n; i += share->stride)
         share->programs[i] = nwf_compile_binding(share->bindings[i], share->lookup,
-                                                 share->lookup_data, NULL, NULL, NULL);
+                                                 share->lookup_data, NULL,
+                                                 share->infos ? &share->infos[i] : NULL, NULL);
     return NULL;
 }
 
 void
 nwf_compile_bindings(const NwfBindingDef *const *bindings, guint n,
                      NwfFilterLookupFunc lookup, gpointer lookup_data, guint threads,
-                     NwfRuleProgram **programs)
+                     NwfRuleProgram **programs, NwfCompileInfo *infos)
 {
     CompileShare shares[COMPILE_THREADS_MAX];
     GThread *workers[COMPILE_THREADS_MAX] = { NULL };
@@ -332,7 +334,8 @@ nwf_compile_bindings(const NwfBindingDef *const *bindings, guint n,
 
     count = MAX(count, 1u);
     for (guint t = 0; t < count; t++) {
-        shares[t] = (CompileShare){ bindings, n, t, count, lookup, lookup_data, programs };
+        shares[t] = (CompileShare){ bindings, n, t, count, lookup, lookup_data, programs,
+                                    infos };
         /* the calling thread takes the first share itself */
         if (t > 0)
             workers[t] = g_thread_try_new("nwf-compile", compile_share_run, &shares[t], NULL);

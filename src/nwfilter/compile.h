@@ -58,11 +58,12 @@ NwfRuleProgram *nwf_compile_binding(const NwfBindingDef *binding, NwfFilterLooku
 /* BINDINGS[i] compiled into PROGRAMS[i] for every i < N, without extra
  * variables, on up to THREADS threads (compiling is pure: LOOKUP must be
  * safe to call from several threads at once, e.g. a hash table nobody
- * writes meanwhile). PROGRAMS[i] is NULL where compiling fails; compile
- * that binding alone to learn why. */
+ * writes meanwhile). PROGRAMS[i] is NULL where compiling fails (INFOS[i],
+ * when INFOS is given, says whether it needs learned addresses; compile
+ * that binding alone for the error). */
 void nwf_compile_bindings(const NwfBindingDef *const *bindings, guint n,
                           NwfFilterLookupFunc lookup, gpointer lookup_data, guint threads,
-                          NwfRuleProgram **programs);
+                          NwfRuleProgram **programs, NwfCompileInfo *infos);
 
 /* Parse a CTRL_IP_LEARNING value (case-insensitive any/dhcp/none). */
 gboolean nwf_ip_learning_parse(const char *text, NwfIpLearning *out);

@@ -187,9 +187,11 @@ nwf_driver_binding_reaches(NwfDriver *driver, const NwfBindingDef *binding,
 
 /* Compile every binding that counts for FILTER; NULL on the first error.
  * Each is first compiled on its own, on every CPU at once (compiling is
- * pure, and it is most of a redefinition that many bindings use); those
- * that need more (learned addresses, an error to report) then go through
- * nwf_driver_compile() one by one, which does the same first step. */
+ * pure, and it is most of a redefinition that many bindings use); then, in
+ * order, those that need learned addresses go on where
+ * nwf_driver_learn_compile() would after that first step, and those that
+ * failed otherwise are compiled again by nwf_driver_compile() for its
+ * error. */
 static GPtrArray *
 nwf_driver_compile_affected(NwfDriver *driver, const char *filter,
                             const NwfFilterDef *override, GError **error)
@@ -200,6 +202,7 @@ nwf_driver_compile_affected(NwfDriver *driver, const char *filter,
     g_autoptr(GPtrArray) programs =
         g_ptr_array_new_with_free_func((GDestroyNotify)nwf_rule_program_free);
     g_autofree NwfRuleProgram **first = NULL;
+    g_autofree NwfCompileInfo *infos = NULL;
     gboolean ok = TRUE;
 
     for (guint i = 0; i < bindings->len; i++) {
@@ -208,8 +211,10 @@ nwf_driver_compile_affected(NwfDriver *driver, const char *filter,
             g_ptr_array_add(affected, (gpointer)binding);
     }
     first = g_new0(NwfRuleProgram *, affected->len + 1);
+    infos = g_new0(NwfCompileInfo, affected->len + 1);
     nwf_compile_bindings((const NwfBindingDef *const *)affected->pdata, affected->len,
-                         nwf_driver_resolve_filter, &resolver, g_get_num_processors(), first);
+                         nwf_driver_resolve_filter, &resolver, g_get_num_processors(), first,
+                         infos);
     for (guint i = 0; i < affected->len; i++) {
         const NwfBindingDef *binding = g_ptr_array_index(affected, i);
         NwfRuleProgram *program = g_steal_pointer(&first[i]);
@@ -220,6 +225,10 @@ nwf_driver_compile_affected(NwfDriver *driver, const char *filter,
         }
         if (program && driver->learn)
             nwf_driver_learn_compiled(driver->learn, binding);
+        else if (!program && driver->learn && (infos[i].needs_ip || infos[i].needs_ipv6))
+            program = nwf_driver_learn_compile_learned(driver->learn, binding, &infos[i],
+                                                       nwf_driver_resolve_filter, &resolver,
+                                                       error);
         else if (!program)
             program = nwf_driver_compile(driver, binding, override, error);
         if (program)

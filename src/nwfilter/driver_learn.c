@@ -97,14 +97,8 @@ NwfRuleProgram *
 nwf_driver_learn_compile(NwfDriverLearn *learn, const NwfBindingDef *binding,
                          NwfFilterLookupFunc lookup, gpointer lookup_data, GError **error)
 {
-    const NwfParams *params = binding->filterref.params;
     NwfCompileInfo info = { 0 };
     g_autoptr(GError) cause = NULL;
-    g_autoptr(GError) start_error = NULL;
-    g_autoptr(GPtrArray) v4 = NULL;
-    g_autoptr(GPtrArray) v6 = NULL;
-    g_autoptr(NwfParams) extra = NULL;
-    NwfLearnRequest request = { 0 };
     NwfRuleProgram *program;
 
     /* First without learned values: which variables the tree itself lacks. */
@@ -117,36 +111,50 @@ nwf_driver_learn_compile(NwfDriverLearn *learn, const NwfBindingDef *binding,
         g_propagate_error(error, g_steal_pointer(&cause));
         return NULL;
     }
+    return nwf_driver_learn_compile_learned(learn, binding, &info, lookup, lookup_data, error);
+}
+
+NwfRuleProgram *
+nwf_driver_learn_compile_learned(NwfDriverLearn *learn, const NwfBindingDef *binding,
+                                 const NwfCompileInfo *info, NwfFilterLookupFunc lookup,
+                                 gpointer lookup_data, GError **error)
+{
+    const NwfParams *params = binding->filterref.params;
+    g_autoptr(GError) start_error = NULL;
+    g_autoptr(GPtrArray) v4 = NULL;
+    g_autoptr(GPtrArray) v6 = NULL;
+    g_autoptr(NwfParams) extra = NULL;
+    NwfLearnRequest request = { 0 };
 
     request.portdev = binding->portdev;
     request.linkdev = binding->linkdev;
     memcpy(request.mac, binding->mac, 6);
     memcpy(request.owner_uuid, binding->owner_uuid, 16);
-    request.mode = info.learning;
-    request.ipv4 = info.needs_ip;
-    request.ipv6 = info.needs_ipv6;
+    request.mode = info->learning;
+    request.ipv4 = info->needs_ip;
+    request.ipv6 = info->needs_ipv6;
     request.dhcp_servers = nwf_params_get(params, "DHCPSERVER");
     request.dhcp_servers_v6 = nwf_params_get(params, "DHCPSERVERV6");
     if (!nwf_learner_start(learn->learner, &request, &start_error)) {
         /* libvirt's answer to a learning failure: the port passes nothing. */
         g_warning("cannot learn the IP address of port dev '%s', dropping its traffic: %s",
                   binding->portdev, start_error->message);
-        return nwf_driver_learn_phase(binding, &info, NWF_LEARN_RULES_DROP_ALL, error);
+        return nwf_driver_learn_phase(binding, info, NWF_LEARN_RULES_DROP_ALL, error);
     }
 
     nwf_learner_get_addresses(learn->learner, binding->portdev, &v4, &v6);
-    if ((!info.needs_ip || v4->len == 0) && (!info.needs_ipv6 || v6->len == 0))
-        return nwf_driver_learn_phase(binding, &info,
-                                      info.learning == NWF_IP_LEARNING_DHCP
+    if ((!info->needs_ip || v4->len == 0) && (!info->needs_ipv6 || v6->len == 0))
+        return nwf_driver_learn_phase(binding, info,
+                                      info->learning == NWF_IP_LEARNING_DHCP
                                           ? NWF_LEARN_RULES_DHCP : NWF_LEARN_RULES_BASIC,
                                       error);
     extra = nwf_params_new();
-    if (info.needs_ip)
+    if (info->needs_ip)
         nwf_driver_learn_set_var(extra, "IP", v4, "0.0.0.0", FALSE);
     /* :: stays while IPv6 is learned: a guest's DAD probe for a new
      * address must reach the other nodes, or a guest could claim an
      * address in use (the owner would never see the probe to object). */
-    if (info.needs_ipv6)
+    if (info->needs_ipv6)
         nwf_driver_learn_set_var(extra, "IPV6", v6, "::", TRUE);
     return nwf_compile_binding(binding, lookup, lookup_data, extra, NULL, error);
 }

@@ -37,6 +37,16 @@ NwfRuleProgram *nwf_driver_learn_compile(NwfDriverLearn *learn, const NwfBinding
                                          NwfFilterLookupFunc lookup, gpointer lookup_data,
                                          GError **error);
 
+/* The rest of nwf_driver_learn_compile() for BINDING, whose compile
+ * without learned values failed with INFO saying it needs IP and/or IPV6:
+ * learning started, the learning-phase program or the one with the
+ * learned addresses. */
+NwfRuleProgram *nwf_driver_learn_compile_learned(NwfDriverLearn *learn,
+                                                 const NwfBindingDef *binding,
+                                                 const NwfCompileInfo *info,
+                                                 NwfFilterLookupFunc lookup,
+                                                 gpointer lookup_data, GError **error);
+
 /* BINDING compiled on its own, without learned values (what
  * nwf_driver_learn_compile() tries first): stop any learning left for its
  * port, as nwf_driver_learn_compile() does then. */

@@ -597,8 +597,10 @@ test_batch_like_alone(void)
         g_assert_no_error(error);
         g_ptr_array_add(bindings, def);
     }
+    g_autofree NwfCompileInfo *infos = g_new0(NwfCompileInfo, BATCH_BINDINGS);
+
     nwf_compile_bindings((const NwfBindingDef *const *)bindings->pdata, bindings->len, lookup, f,
-                         4, programs);
+                         4, programs, infos);
     for (guint i = 0; i < BATCH_BINDINGS; i++) {
         g_autoptr(GError) error = NULL;
         g_autoptr(NwfRuleProgram) alone = nwf_compile_binding(g_ptr_array_index(bindings, i),
@@ -609,8 +611,10 @@ test_batch_like_alone(void)
         if (i == 77) {
             g_assert_null(alone);
             g_assert_null(batch);
+            g_assert_true(infos[i].needs_ip);
             continue;
         }
+        g_assert_false(infos[i].needs_ip);
         g_assert_no_error(error);
         g_assert_nonnull(batch);
         g_assert_cmpstr(batch->ifname, ==, alone->ifname);

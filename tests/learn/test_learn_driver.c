@@ -249,6 +249,69 @@ test_lease_file_restores(Fixture *f, gconstpointer data)
     assert_applied(f, "lo", want);
 }
 
+#define REDEFINE_OTHERS 70
+
+/* A redefinition of the filter of a learning port among enough other
+ * bindings for the batch compile to use threads: the learning port keeps
+ * learning and gets what learning gives it (the learning-phase rules, or
+ * with a lease the new filter with the leased address), the others the
+ * new filter with their own IP. */
+static void
+test_redefine_keeps_learning(Fixture *f, gconstpointer data)
+{
+    const char *lease_text = data;
+    g_autoptr(GError) error = NULL;
+    NwfFilterInfo *info;
+    g_autofree char *uuid = NULL, *xml = NULL;
+    g_autoptr(NwfFilterDef) def = NULL;
+    const char *other;
+
+    if (!have_net_raw() && g_strcmp0(g_getenv("CI"), "true") != 0) {
+        g_test_skip("needs CAP_NET_RAW for a packet socket");
+        return;
+    }
+    create_ok(f, "lo", "t-ip", "");
+    for (guint i = 0; i < REDEFINE_OTHERS; i++) {
+        g_autofree char *port = g_strdup_printf("nwfl-other%u", i);
+        g_autofree char *ip = g_strdup_printf("<parameter name='IP' value='10.1.0.%u'/>", i + 1);
+        create_ok(f, port, "t-ip", ip);
+    }
+    info = nwf_driver_filter_lookup_by_name(f->driver, "t-ip", &error);
+    g_assert_no_error(error);
+    uuid = nwf_uuid_format(info->uuid);
+    nwf_filter_info_free(info);
+    xml = g_strdup_printf("<filter name='t-ip' chain='root'><uuid>%s</uuid>"
+                          "<rule action='accept' direction='out'><ip srcipaddr='$IP'/></rule>"
+                          "<rule action='drop' direction='out' priority='600'>"
+                          "<mac protocolid='0x88cc'/></rule></filter>", uuid);
+    nwf_filter_info_free(nwf_driver_filter_define(f->driver, xml, FALSE, &error));
+    g_assert_no_error(error);
+
+    g_assert_true(nwf_driver_port_learning(f->driver, "lo"));
+    if (lease_text) {
+        g_autofree char *binding_text = binding_xml("lo", "t-ip", "");
+        g_autoptr(NwfBindingDef) binding = nwf_binding_def_parse_string(binding_text, -1, NULL);
+        g_autoptr(NwfParams) extra = nwf_params_new();
+        NwfRuleProgram *want;
+
+        def = nwf_filter_def_parse_string(xml, -1, &error);
+        g_assert_no_error(error);
+        nwf_params_add(extra, "IP", "10.0.0.9");
+        want = nwf_compile_binding(binding, lookup_one, def, extra, NULL, &error);
+        g_assert_no_error(error);
+        assert_applied(f, "lo", want);
+    } else {
+        assert_applied(f, "lo", learning_rules("lo", NWF_LEARN_RULES_BASIC, FALSE));
+    }
+    for (guint i = 0; i < REDEFINE_OTHERS; i += 23) {
+        g_autofree char *port = g_strdup_printf("nwfl-other%u", i);
+        g_autofree char *ip = g_strdup_printf("10.1.0.%u", i + 1);
+        other = g_hash_table_lookup(f->kernel->ports, port);
+        g_assert_nonnull(strstr(other, ip));
+        g_assert_nonnull(strstr(other, "0x88cc"));
+    }
+}
+
 /* A binding whose port was never learned since the daemon started (here:
  * a device that cannot be snooped) is deleted: what its VM's traffic
  * taught leaves the lease file, so its next binding learns afresh; DHCP
@@ -288,6 +351,9 @@ main(int argc, char **argv)
         "4000000000 " OWNER "-" MAC_TEXT " 10.0.0.10 10.0.0.1\n"
         "1000 " OWNER "-" MAC_TEXT " 10.0.0.11 10.0.0.1\n"
         "9223372036854775807 " OWNER "-52:54:00:99:99:99 10.0.0.12 0.0.0.0\n");
+    ADD("/learn/driver/redefine-keeps-learning", test_redefine_keeps_learning, NULL);
+    ADD("/learn/driver/redefine-keeps-leased", test_redefine_keeps_learning,
+        "9223372036854775807 " OWNER "-" MAC_TEXT " 10.0.0.9 0.0.0.0\n");
     ADD("/learn/driver/delete-forgets-unlearned", test_delete_forgets_unlearned,
         "9223372036854775807 " OWNER "-" MAC_TEXT " 10.0.0.9 0.0.0.0\n"
         "4000000000 " OWNER "-" MAC_TEXT " 10.0.0.10 10.0.0.1\n"
