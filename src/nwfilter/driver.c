@@ -185,58 +185,76 @@ nwf_driver_binding_reaches(NwfDriver *driver, const NwfBindingDef *binding,
                                                      filter, override);
 }
 
-/* Compile every binding that counts for FILTER; NULL on the first error.
- * Each is first compiled on its own, on every CPU at once (compiling is
- * pure, and it is most of a redefinition that many bindings use); then, in
- * order, those that need learned addresses go on where
- * nwf_driver_learn_compile() would after that first step, and those that
- * failed otherwise are compiled again by nwf_driver_compile() for its
- * error. */
+/* BINDINGS (const NwfBindingDef*) compiled into PROGRAMS[i], OVERRIDE
+ * standing in for the stored filter of its name. Each is first compiled on
+ * its own, on every CPU at once (compiling is pure, and it is most of the
+ * work when many bindings change together); then, in order, those that
+ * need learned addresses go on where nwf_driver_learn_compile() would
+ * after that first step, and those that failed otherwise are compiled
+ * again by nwf_driver_compile() for their error (ERRORS[i]). With
+ * STOP_AT_ERROR nothing after the first failure is looked at (no learning
+ * starts or stops for it). Returns the number of failures. */
+static guint
+nwf_driver_compile_each(NwfDriver *driver, GPtrArray *bindings, const NwfFilterDef *override,
+                        gboolean stop_at_error, NwfRuleProgram **programs, GError **errors)
+{
+    NwfDriverResolver resolver = { driver->filters, override };
+    g_autofree NwfCompileInfo *infos = g_new0(NwfCompileInfo, bindings->len + 1);
+    guint failed = 0;
+
+    nwf_compile_bindings((const NwfBindingDef *const *)bindings->pdata, bindings->len,
+                         nwf_driver_resolve_filter, &resolver, g_get_num_processors(), programs,
+                         infos);
+    for (guint i = 0; i < bindings->len; i++) {
+        const NwfBindingDef *binding = g_ptr_array_index(bindings, i);
+
+        if (failed && stop_at_error) {
+            g_clear_pointer(&programs[i], nwf_rule_program_free);
+            continue;
+        }
+        if (programs[i] && driver->learn)
+            nwf_driver_learn_compiled(driver->learn, binding);
+        else if (!programs[i] && driver->learn && (infos[i].needs_ip || infos[i].needs_ipv6))
+            programs[i] = nwf_driver_learn_compile_learned(driver->learn, binding, &infos[i],
+                                                           nwf_driver_resolve_filter,
+                                                           &resolver, &errors[i]);
+        else if (!programs[i])
+            programs[i] = nwf_driver_compile(driver, binding, override, &errors[i]);
+        failed += programs[i] == NULL;
+    }
+    return failed;
+}
+
+/* Compile every binding that counts for FILTER; NULL on the first error. */
 static GPtrArray *
 nwf_driver_compile_affected(NwfDriver *driver, const char *filter,
                             const NwfFilterDef *override, GError **error)
 {
-    NwfDriverResolver resolver = { driver->filters, override };
     g_autoptr(GPtrArray) bindings = nwf_binding_store_list(driver->bindings);
     g_autoptr(GPtrArray) affected = g_ptr_array_new();
     g_autoptr(GPtrArray) programs =
         g_ptr_array_new_with_free_func((GDestroyNotify)nwf_rule_program_free);
-    g_autofree NwfRuleProgram **first = NULL;
-    g_autofree NwfCompileInfo *infos = NULL;
-    gboolean ok = TRUE;
+    g_autofree NwfRuleProgram **compiled = NULL;
+    g_autofree GError **errors = NULL;
 
     for (guint i = 0; i < bindings->len; i++) {
         const NwfBindingDef *binding = g_ptr_array_index(bindings, i);
         if (nwf_driver_binding_reaches(driver, binding, filter, override))
             g_ptr_array_add(affected, (gpointer)binding);
     }
-    first = g_new0(NwfRuleProgram *, affected->len + 1);
-    infos = g_new0(NwfCompileInfo, affected->len + 1);
-    nwf_compile_bindings((const NwfBindingDef *const *)affected->pdata, affected->len,
-                         nwf_driver_resolve_filter, &resolver, g_get_num_processors(), first,
-                         infos);
-    for (guint i = 0; i < affected->len; i++) {
-        const NwfBindingDef *binding = g_ptr_array_index(affected, i);
-        NwfRuleProgram *program = g_steal_pointer(&first[i]);
-
-        if (!ok) {
-            nwf_rule_program_free(program);
-            continue;
+    compiled = g_new0(NwfRuleProgram *, affected->len + 1);
+    errors = g_new0(GError *, affected->len + 1);
+    if (nwf_driver_compile_each(driver, affected, override, TRUE, compiled, errors) > 0) {
+        for (guint i = 0; i < affected->len; i++) {
+            nwf_rule_program_free(compiled[i]);
+            if (errors[i])
+                g_propagate_error(error, errors[i]);
         }
-        if (program && driver->learn)
-            nwf_driver_learn_compiled(driver->learn, binding);
-        else if (!program && driver->learn && (infos[i].needs_ip || infos[i].needs_ipv6))
-            program = nwf_driver_learn_compile_learned(driver->learn, binding, &infos[i],
-                                                       nwf_driver_resolve_filter, &resolver,
-                                                       error);
-        else if (!program)
-            program = nwf_driver_compile(driver, binding, override, error);
-        if (program)
-            g_ptr_array_add(programs, program);
-        else
-            ok = FALSE;
+        return NULL;
     }
-    return ok ? g_steal_pointer(&programs) : NULL;
+    for (guint i = 0; i < affected->len; i++)
+        g_ptr_array_add(programs, compiled[i]);
+    return g_steal_pointer(&programs);
 }
 
 /* ---- life cycle ---- */
@@ -278,12 +296,14 @@ nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, guint *n_applied, GE
     g_autoptr(GPtrArray) programs =
         g_ptr_array_new_with_free_func((GDestroyNotify)nwf_rule_program_free);
     g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) present = g_ptr_array_new();
+    g_autofree NwfRuleProgram **compiled = NULL;
+    g_autofree GError **errors = NULL;
     g_autoptr(GError) cause = NULL;
     guint failed = 0;
 
     for (guint i = 0; i < bindings->len; i++) {
         const NwfBindingDef *binding = g_ptr_array_index(bindings, i);
-        g_autoptr(NwfRuleProgram) program = NULL;
 
         if (!nwf_driver_port_exists(driver, binding->portdev)) {
             if (drop_gone)
@@ -294,15 +314,21 @@ nwf_driver_apply_all(NwfDriver *driver, gboolean drop_gone, guint *n_applied, GE
          * like libvirt, only in memory (the status file stays as created). */
         nwf_driver_binding_add_mac(nwf_binding_store_lookup_for_update(driver->bindings,
                                                                        binding->portdev));
-        program = nwf_driver_compile(driver, binding, NULL, &cause);
-        if (!program) {
-            g_warning("cannot instantiate the filter of port dev '%s': %s",
-                      binding->portdev, cause->message);
-            g_clear_error(&cause);
-            failed++;
+        g_ptr_array_add(present, (gpointer)binding);
+    }
+    compiled = g_new0(NwfRuleProgram *, present->len + 1);
+    errors = g_new0(GError *, present->len + 1);
+    failed = nwf_driver_compile_each(driver, present, NULL, FALSE, compiled, errors);
+    for (guint i = 0; i < present->len; i++) {
+        const NwfBindingDef *binding = g_ptr_array_index(present, i);
+
+        if (compiled[i]) {
+            g_ptr_array_add(programs, compiled[i]);
             continue;
         }
-        g_ptr_array_add(programs, g_steal_pointer(&program));
+        g_warning("cannot instantiate the filter of port dev '%s': %s",
+                  binding->portdev, errors[i] ? errors[i]->message : "?");
+        g_clear_error(&errors[i]);
     }
     nwf_driver_drop_matching(driver, programs);
 

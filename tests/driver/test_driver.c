@@ -975,6 +975,52 @@ test_restart(Fixture *f, gconstpointer data)
     assert_log(f, "begin, set vnet1, commit");
 }
 
+#define RESTART_BINDINGS 70
+
+/* A restart with enough bindings for the batch compile to use threads,
+ * where every tenth binding's filter has gone from the config dir: those
+ * are logged and left out, every other one is applied, in one transaction
+ * and as before the restart. */
+static void
+test_restart_skips_bad(Fixture *f, gconstpointer data)
+{
+    g_autofree char *gone = g_build_filename(f->config_dir, "t-gone.xml", NULL);
+    g_autofree char *log = NULL;
+    g_autoptr(GHashTable) before = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                         g_free);
+
+    f->all_present = TRUE;
+    define_ok(f, "t-leaf", UUID_A, MAC_RULE);
+    define_ok(f, "t-gone", UUID_B, DROP_RULE);
+    for (int i = 0; i < RESTART_BINDINGS; i++) {
+        g_autofree char *port = g_strdup_printf("s%02d", i);
+        bind_ok(f, port, i % 10 == 3 ? "t-gone" : "t-leaf", NULL);
+        g_hash_table_insert(before, g_strdup(port),
+                            g_strdup(g_hash_table_lookup(f->kernel->ports, port)));
+    }
+    g_assert_cmpint(g_unlink(gone), ==, 0);
+    g_hash_table_remove_all(f->kernel->ports);
+    clear_log(f);
+    for (int i = 3; i < RESTART_BINDINGS; i += 10)
+        g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                              "*cannot instantiate the filter of port dev 's?3'*t-gone*");
+    g_test_expect_message(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                          "*7 binding(s) could not be instantiated*");
+    fixture_restart(f);
+    g_test_assert_expected_messages();
+    log = take_log(f);
+    g_assert_true(g_str_has_prefix(log, "begin, set s00, set s01, set s02, set s04"));
+    g_assert_true(g_str_has_suffix(log, "set s69, commit"));
+    for (int i = 0; i < RESTART_BINDINGS; i++) {
+        g_autofree char *port = g_strdup_printf("s%02d", i);
+        if (i % 10 == 3)
+            g_assert_false(g_hash_table_contains(f->kernel->ports, port));
+        else
+            g_assert_cmpstr(g_hash_table_lookup(f->kernel->ports, port), ==,
+                            g_hash_table_lookup(before, port));
+    }
+}
+
 /* SIGHUP / firewall reload: everything present is applied again, bindings
  * on absent devices are kept. */
 static void
@@ -1426,6 +1472,7 @@ main(int argc, char **argv)
     ADD("/driver/binding/absent-port", test_binding_absent_port);
     ADD("/driver/binding/failures", test_binding_failures);
     ADD("/driver/restart/reapply", test_restart);
+    ADD("/driver/restart/skips-bad-bindings", test_restart_skips_bad);
     ADD("/driver/restart/reapply-all", test_reapply_all);
     ADD("/driver/restart/uuid-written-back", test_load_uuid_written_back);
     ADD("/driver/restart/stock-filters", test_load_stock_filters);
