@@ -1074,13 +1074,6 @@ chains_digest(GChecksum *sum, const GPtrArray *chains)
     g_checksum_update(sum, (const guchar *)text->str, (gssize)text->len);
 }
 
-/* The last group named and the text it was named after: the ports of one
- * filter tree render the same group chains, so a batch of them (a host
- * starting its VMs, a redefinition) hashes them once. */
-G_LOCK_DEFINE_STATIC(group_memo);
-static GString *group_memo_text;
-static char group_memo_name[sizeof(NWF_NFT_GROUP_PREFIX) + 16];
-
 /* The name of the group holding CHAINS (rendered under the placeholder
  * prefix): NWF_NFT_GROUP_PREFIX and 16 hex digits of their SHA-256. */
 static char *
@@ -1088,25 +1081,10 @@ group_name(const GPtrArray *chains)
 {
     g_autoptr(GString) text = g_string_new(NULL);
     g_autofree char *sum = NULL;
-    char *name;
 
     chains_text(text, chains);
-    G_LOCK(group_memo);
-    if (group_memo_text && g_string_equal(group_memo_text, text)) {
-        name = g_strdup(group_memo_name);
-        G_UNLOCK(group_memo);
-        return name;
-    }
-    G_UNLOCK(group_memo);
     sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text->str, text->len);
-    name = g_strdup_printf(NWF_NFT_GROUP_PREFIX "%.16s", sum);
-    G_LOCK(group_memo);
-    if (group_memo_text)
-        g_string_free(group_memo_text, TRUE);
-    group_memo_text = g_steal_pointer(&text);
-    g_strlcpy(group_memo_name, name, sizeof(group_memo_name));
-    G_UNLOCK(group_memo);
-    return name;
+    return g_strdup_printf(NWF_NFT_GROUP_PREFIX "%.16s", sum);
 }
 
 static char *
